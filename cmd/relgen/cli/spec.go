@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/release"
+)
+
+// loadSpec loads the config and resolves one environment. A release
+// version missing from the config is read from the built release, when
+// there is one.
+func loadSpec(g *GlobalOptions, env string) (*release.Config, *release.Spec, error) {
+	if env == "" {
+		return nil, nil, errNoEnv
+	}
+	cfg, err := loadConfig(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Release.Version == "" && cfg.Release.Path != "" {
+		cfg.Release.Version = releaseVersion(cfg.Release.Path)
+	}
+	spec, err := cfg.Resolve(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, spec, nil
+}
+
+// releaseVersion reads the version from releases/start_erl.data
+// ("ERTS_VSN REL_VSN"), or returns "" when the release is not built yet.
+func releaseVersion(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "releases", "start_erl.data"))
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) == 2 {
+		return f[1]
+	}
+	return ""
+}
+
+// runtimeOptions reads the user's vm.args template, if the config names one.
+func runtimeOptions(cfg *release.Config, spec *release.Spec) (manifests.Options, error) {
+	var o manifests.Options
+	if cfg.Release.VMArgs == "" {
+		return o, nil
+	}
+	b, err := os.ReadFile(cfg.Release.VMArgs)
+	if err != nil {
+		return o, spec.Errorf("release.vm_args", "reading the vm.args template: %v", err)
+	}
+	o.VMArgsName, o.VMArgsTemplate = cfg.Release.VMArgs, string(b)
+	return o, nil
+}

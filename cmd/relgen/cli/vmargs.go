@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/vmargs"
+)
+
+// VMArgsOptions are the flags of relgen vmargs.
+type VMArgsOptions struct {
+	Env     string
+	Resolve bool
+}
+
+func newVMArgsCommand(g *GlobalOptions) *cobra.Command {
+	o := &VMArgsOptions{}
+	cmd := &cobra.Command{
+		Use:   "vmargs --env ENV",
+		Short: "Print the vm.args a node boots with in one environment",
+		Long: `Print the rendered vm.args of one environment, exactly as it is mounted in
+the pods. ${VAR} placeholders are left for the runtime; with --resolve they
+are filled from the current environment, strictly: an unset variable is an
+error unless written ${VAR:-default}.`,
+		Example: `  relgen vmargs --env prod
+  MY_POD_IP=10.0.0.7 RELEASE_COOKIE=secret relgen vmargs --env prod --resolve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, spec, err := loadSpec(g, o.Env)
+			if err != nil {
+				return err
+			}
+			opts, err := runtimeOptions(cfg, spec)
+			if err != nil {
+				return err
+			}
+			rt, err := manifests.NewRuntime(spec, opts)
+			if err != nil {
+				return err
+			}
+			text := rt.VMArgs
+			if o.Resolve {
+				if text, err = vmargs.Resolve(text, environ(g)); err != nil {
+					return fmt.Errorf("resolving vm.args: %w", err)
+				}
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), text)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.Env, "env", "", "environment to render (a key of environments)")
+	cmd.Flags().BoolVar(&o.Resolve, "resolve", false, "substitute ${VAR} from the current environment")
+	return cmd
+}
+
+// environ returns the process environment as a map.
+func environ(g *GlobalOptions) map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if v, ok := g.Getenv(k); ok {
+			env[k] = v
+		}
+	}
+	return env
+}

@@ -1,0 +1,172 @@
+package manifests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/vmargs"
+)
+
+// Well-known names inside the pod.
+const (
+	// ConfigHashAnnotation on the pod template changes whenever the
+	// runtime config does, so a config-only change rolls the pods.
+	ConfigHashAnnotation = "relgen.dev/runtime-config-hash"
+	// VMArgsKey and DiscoveryKey are the ConfigMap keys, mounted as files
+	// under release.ConfigDir.
+	VMArgsKey    = "vm.args"
+	DiscoveryKey = "discovery.config"
+	// ContainerName is the release container's name.
+	ContainerName = "release"
+	managedBy     = "relgen"
+)
+
+// Options are the inputs besides the spec.
+type Options struct {
+	// Image is the image reference; empty means repository:version.
+	Image string
+	// VMArgsName and VMArgsTemplate are the user's vm.args template and
+	// the name to report it under; an empty template selects the
+	// built-in one for the release kind.
+	VMArgsName     string
+	VMArgsTemplate string
+}
+
+// Bundle is one environment's generated objects plus the runtime files
+// they carry.
+type Bundle struct {
+	Spec    *release.Spec
+	Image   string
+	Objects []discovery.Object
+	// VMArgs and DiscoveryConfig are the rendered runtime files, as
+	// mounted in the pod.
+	VMArgs          string
+	DiscoveryConfig string
+	Plan            discovery.Plan
+	// Warnings are problems that do not stop generation (an image not
+	// pinned by digest in an unprotected environment).
+	Warnings []string
+	// vmArgsName labels vm.args in errors.
+	vmArgsName string
+}
+
+// Generate builds and cross-checks the bundle for spec.
+func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
+	rt, err := NewRuntime(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{Spec: spec, VMArgs: rt.VMArgs, DiscoveryConfig: rt.Plan.Config, Plan: rt.Plan, vmArgsName: rt.VMArgsName}
+	if b.Image, err = imageRef(spec, opts.Image, &b.Warnings); err != nil {
+		return nil, err
+	}
+	cm := configMap(spec, b)
+	b.Objects = append(b.Objects, rt.Plan.Objects...)
+	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), deployment(spec, b, cm))
+	if spec.Deployment.Replicas > 1 {
+		b.Objects = append(b.Objects, podDisruptionBudget(spec))
+	}
+	b.Objects = append(b.Objects, networkPolicy(spec))
+	sortObjects(b.Objects)
+	if err := b.Check(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Runtime is what a node boots with in one environment: the rendered
+// vm.args and the discovery plan.
+type Runtime struct {
+	VMArgs     string
+	VMArgsName string
+	Plan       discovery.Plan
+}
+
+// NewRuntime renders vm.args and derives the discovery plan for spec.
+// When the strategy ships an Erlang config file, vm.args gets a -config
+// line for it: a -config given after the release's sys.config wins key
+// by key.
+func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
+	name := opts.VMArgsName
+	if opts.VMArgsTemplate == "" {
+		name = "vm.args (built-in template)"
+	}
+	text, err := vmargs.Render(name, opts.VMArgsTemplate, spec)
+	if err != nil {
+		return nil, spec.Errorf("vm_args", "%v", err)
+	}
+	strategy, err := discovery.For(spec.Discovery)
+	if err != nil {
+		return nil, spec.Errorf("discovery", "%v", err)
+	}
+	plan, err := strategy.Plan(spec.Topology)
+	if err != nil {
+		return nil, spec.Errorf("discovery", "%v", err)
+	}
+	if plan.Config != "" {
+		text = strings.TrimRight(text, "\n") + "\n\n## Peer discovery config, added by relgen (" + spec.Discovery + ").\n" +
+			"-config " + release.ConfigDir + "/" + DiscoveryKey + "\n"
+	}
+	if err := vmargs.Check(name, text, spec); err != nil {
+		return nil, spec.Errorf("vm_args", "%v", err)
+	}
+	return &Runtime{VMArgs: text, VMArgsName: name, Plan: plan}, nil
+}
+
+// imageRef picks the image reference and enforces digest pinning in
+// protected environments.
+func imageRef(spec *release.Spec, ref string, warnings *[]string) (string, error) {
+	if ref == "" {
+		if spec.Release.Version == "" {
+			return "", spec.Errorf("release.version", "no image digest and no release version to tag the image with: pass --record FILE (from relgen build) or --image REF, or set release.version")
+		}
+		ref = spec.Image.Repository + ":" + spec.Release.Version
+	}
+	if strings.Contains(ref, "@sha256:") {
+		return ref, nil
+	}
+	msg := fmt.Sprintf("image %s is not pinned by digest; pass --record FILE from relgen build so every environment runs the image that was tested", ref)
+	if spec.Protected {
+		return "", spec.Errorf("protected", "%s", msg)
+	}
+	*warnings = append(*warnings, msg)
+	return ref, nil
+}
+
+// runtimeHash hashes the ConfigMap data, so the pod template changes when
+// the runtime config does.
+func runtimeHash(data map[string]string) string {
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(data[k]), data[k])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// kindOrder is the apply order: what others refer to comes first.
+var kindOrder = []string{
+	"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service",
+	"Deployment", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler",
+}
+
+func sortObjects(objs []discovery.Object) {
+	rank := func(o discovery.Object) int {
+		i := slices.Index(kindOrder, o.GetObjectKind().GroupVersionKind().Kind)
+		if i < 0 {
+			return len(kindOrder)
+		}
+		return i
+	}
+	slices.SortStableFunc(objs, func(a, b discovery.Object) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a.GetName(), b.GetName())
+	})
+}

@@ -1,0 +1,161 @@
+package manifests
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/vmargs"
+)
+
+var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// Check cross-checks the bundle's parts against each other, the way the
+// cluster will combine them: the Services select the pods, discovery
+// queries the headless Service's DNS name for nodes of the right
+// basename, and every variable vm.args or the env refers to has a source
+// in the pod. All problems are reported at once.
+func (b *Bundle) Check() error {
+	s := b.Spec
+	var errs []error
+	fail := func(name, format string, args ...any) { errs = append(errs, s.Errorf(name, format, args...)) }
+
+	var dep *appsv1.Deployment
+	var services []*corev1.Service
+	for _, o := range b.Objects {
+		if o.GetNamespace() != s.Topology.Namespace {
+			fail("namespace", "%s %s is in namespace %q, not %q", kindOf(o), o.GetName(), o.GetNamespace(), s.Topology.Namespace)
+		}
+		switch o := o.(type) {
+		case *appsv1.Deployment:
+			dep = o
+		case *corev1.Service:
+			services = append(services, o)
+		}
+	}
+	if dep == nil {
+		return errors.New("bundle has no Deployment")
+	}
+	pod := dep.Spec.Template
+	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+	if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
+		fail("labels", "the Deployment's selector %v does not match its pod labels %v", dep.Spec.Selector.MatchLabels, pod.Labels)
+	}
+	var headless *corev1.Service
+	for _, svc := range services {
+		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) || len(svc.Spec.Selector) == 0 {
+			fail("labels", "Service %s selects %v, which does not match the pod labels %v", svc.Name, svc.Spec.Selector, pod.Labels)
+		}
+		if svc.Name == s.Topology.HeadlessService {
+			headless = svc
+		}
+	}
+	if headless == nil || headless.Spec.ClusterIP != corev1.ClusterIPNone {
+		fail("headless_service", "the bundle has no headless Service %s (clusterIP: None)", s.Topology.HeadlessService)
+	} else {
+		errs = append(errs, b.checkDiscovery(headless)...)
+	}
+	errs = append(errs, b.checkEnv(pod.Spec.Containers[0].Env)...)
+	return errors.Join(errs...)
+}
+
+func kindOf(o interface{ GetObjectKind() schemaKind }) string {
+	return o.GetObjectKind().GroupVersionKind().Kind
+}
+
+// checkDiscovery compares what discovery will query and connect to with the
+// headless Service and the node name the pods boot with.
+func (b *Bundle) checkDiscovery(headless *corev1.Service) []error {
+	s, plan := b.Spec, b.Plan
+	var errs []error
+	if plan.DNSName != "" {
+		fqdn := fmt.Sprintf("%s.%s.svc.%s", headless.Name, headless.Namespace, s.Topology.Domain)
+		if plan.DNSName != fqdn {
+			errs = append(errs, s.Errorf("discovery", "%s queries %q, but the headless Service's DNS name is %q", s.Discovery, plan.DNSName, fqdn))
+		}
+	}
+	base := b.nodeBasename()
+	if plan.Basename != "" && base != "" && plan.Basename != base {
+		errs = append(errs, s.Errorf("vm_args", "%s connects to nodes named %s@..., but the pods boot as %s@...", s.Discovery, plan.Basename, base))
+	}
+	return errs
+}
+
+// nodeBasename is the basename the pods boot with: from -name in vm.args
+// (Distillery) or RELEASE_NODE (mix).
+func (b *Bundle) nodeBasename() string {
+	if b.Spec.Release.Kind == release.KindMix {
+		for _, e := range b.deploymentEnv() {
+			if e.Name == "RELEASE_NODE" {
+				base, _, _ := strings.Cut(e.Value, "@")
+				return base
+			}
+		}
+		return ""
+	}
+	args, err := vmargs.Parse(b.VMArgs)
+	if err != nil {
+		return ""
+	}
+	for _, a := range vmargs.Find(args, "-name") {
+		if len(a.Values) == 1 {
+			base, _, _ := vmargs.NodeName(a.Values[0])
+			return base
+		}
+	}
+	return ""
+}
+
+func (b *Bundle) deploymentEnv() []corev1.EnvVar {
+	for _, o := range b.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			return d.Spec.Template.Spec.Containers[0].Env
+		}
+	}
+	return nil
+}
+
+// checkEnv proves that every ${VAR} in vm.args has a source in the pod env
+// (Distillery would substitute an empty string and the node would not
+// boot), that every $(VAR) refers to an earlier entry (Kubernetes leaves
+// others unexpanded), and that the cookie comes from the Secret.
+func (b *Bundle) checkEnv(env []corev1.EnvVar) []error {
+	s := b.Spec
+	var errs []error
+	defined := map[string]bool{}
+	for _, e := range env {
+		for _, m := range envRef.FindAllStringSubmatch(e.Value, -1) {
+			if !defined[m[1]] {
+				errs = append(errs, s.Errorf("env", "%s refers to $(%s), which is not defined before it in the pod env; Kubernetes would pass it on literally", e.Name, m[1]))
+			}
+		}
+		defined[e.Name] = true
+		if e.Name == release.CookieEnv && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
+			errs = append(errs, s.Errorf("release.cookie", "%s must come from a Secret, not a literal value", release.CookieEnv))
+		}
+	}
+	if s.Release.Kind != release.KindDistillery {
+		return errs
+	}
+	placeholders, err := vmargs.Placeholders(b.VMArgs)
+	if err != nil {
+		return append(errs, s.Errorf("vm_args", "%s: %v", b.vmArgsName, err))
+	}
+	reported := map[string]bool{}
+	for _, p := range placeholders {
+		if p.InComment || defined[p.Name] || reported[p.Name] {
+			continue
+		}
+		reported[p.Name] = true
+		errs = append(errs, s.Errorf("vm_args", "%s: line %d: ${%s} has no source in the pod env of environment %s, so Distillery would boot with an empty value; add %s to deployment.env, deployment.field_env or environments.%s.env",
+			b.vmArgsName, p.Line, p.Name, s.Environment, p.Name, s.Environment))
+	}
+	return errs
+}

@@ -1,0 +1,171 @@
+package manifests
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/relgen/relgen/release"
+)
+
+// Volumes and where they are mounted.
+const (
+	volumeRuntime = "runtime"
+	volumeTmp     = "tmp"
+	volumeVar     = "release-var"
+	tmpDir        = "/tmp"
+	// MutableDir is where Distillery writes the substituted vm.args (with
+	// the cookie in clear): the default <release>/var, on a memory-backed
+	// emptyDir because the root filesystem is read-only.
+	MutableDir = release.Root + "/var"
+)
+
+func deployment(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) *appsv1.Deployment {
+	uid, gid := uidGid(s.Image.User)
+	yes, no := true, false
+	grace := int64(s.Deployment.TerminationGracePeriod.Seconds())
+	volumes, mounts := volumes(s)
+	pod := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      standardLabels(s),
+			Annotations: map[string]string{ConfigHashAnnotation: runtimeHash(cm.Data)},
+		},
+		Spec: corev1.PodSpec{
+			// The VM stops on SIGTERM (init:stop); give it time to leave
+			// the cluster cleanly.
+			TerminationGracePeriodSeconds: &grace,
+			AutomountServiceAccountToken:  &no,
+			EnableServiceLinks:            &no,
+			SecurityContext: &corev1.PodSecurityContext{
+				RunAsNonRoot:   &yes,
+				RunAsUser:      &uid,
+				RunAsGroup:     &gid,
+				FSGroup:        &gid,
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			},
+			Containers: []corev1.Container{{
+				Name:            ContainerName,
+				Image:           b.Image,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Env:             containerEnv(s, b),
+				Ports: []corev1.ContainerPort{
+					{Name: PortHTTP, ContainerPort: s.Topology.HTTPPort, Protocol: corev1.ProtocolTCP},
+					{Name: PortEPMD, ContainerPort: s.Topology.EPMDPort, Protocol: corev1.ProtocolTCP},
+					{Name: PortDist, ContainerPort: s.Topology.DistPort, Protocol: corev1.ProtocolTCP},
+				},
+				StartupProbe:   probe(s, 2, 60),
+				ReadinessProbe: probe(s, 5, 3),
+				LivenessProbe:  probe(s, 10, 6),
+				Resources:      resources(s.Deployment.Resources),
+				VolumeMounts:   mounts,
+				SecurityContext: &corev1.SecurityContext{
+					AllowPrivilegeEscalation: &no,
+					ReadOnlyRootFilesystem:   &yes,
+					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+				},
+			}},
+			Volumes: volumes,
+		},
+	}
+	return deploymentObject(s, pod)
+}
+
+// containerEnv lists the env in dependency order: Kubernetes expands
+// $(VAR) only from entries defined earlier, so the pod IP and Downward API
+// fields come first, then the cookie, relgen's boot settings and the
+// user's env.
+func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
+	field := func(name, path string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
+	}
+	plain := func(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
+	t := s.Topology
+	env := []corev1.EnvVar{field(t.PodIPEnv, "status.podIP")}
+	for _, e := range s.Deployment.FieldEnv {
+		env = append(env, field(e.Name, e.Value))
+	}
+	env = append(env, corev1.EnvVar{Name: release.CookieEnv, ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: s.Release.Cookie.Secret},
+			Key:                  s.Release.Cookie.Key,
+		},
+	}})
+	vmArgs := release.ConfigDir + "/" + VMArgsKey
+	switch s.Release.Kind {
+	case release.KindDistillery:
+		env = append(env,
+			plain("REPLACE_OS_VARS", "true"),
+			plain("VMARGS_PATH", vmArgs),
+			plain("RELEASE_MUTABLE_DIR", MutableDir),
+		)
+	case release.KindMix:
+		env = append(env,
+			plain("RELEASE_DISTRIBUTION", "name"),
+			plain("RELEASE_NODE", t.Basename+"@$("+t.PodIPEnv+")"),
+			plain("RELEASE_VM_ARGS", vmArgs),
+			plain("RELEASE_TMP", tmpDir),
+		)
+	}
+	env = append(env, b.Plan.Env...)
+	for _, e := range s.Deployment.Env {
+		env = append(env, plain(e.Name, e.Value))
+	}
+	return env
+}
+
+func volumes(s *release.Spec) ([]corev1.Volume, []corev1.VolumeMount) {
+	mode := int32(0o444)
+	memory := func(name, size string) corev1.Volume {
+		limit := resource.MustParse(size)
+		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: &limit},
+		}}
+	}
+	vols := []corev1.Volume{
+		{Name: volumeRuntime, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: configMapName(s)},
+			DefaultMode:          &mode,
+		}}},
+		memory(volumeTmp, "64Mi"),
+	}
+	mounts := []corev1.VolumeMount{
+		{Name: volumeRuntime, MountPath: release.ConfigDir, ReadOnly: true},
+		{Name: volumeTmp, MountPath: tmpDir},
+	}
+	if s.Release.Kind == release.KindDistillery {
+		vols = append(vols, memory(volumeVar, "16Mi"))
+		mounts = append(mounts, corev1.VolumeMount{Name: volumeVar, MountPath: MutableDir})
+	}
+	return vols, mounts
+}
+
+// probe checks the app port: over HTTP when deployment.health_path is set,
+// else that it accepts connections.
+func probe(s *release.Spec, period, failures int32) *corev1.Probe {
+	h := corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(PortHTTP)}}
+	if s.Deployment.HealthPath != "" {
+		h = corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: s.Deployment.HealthPath, Port: intstr.FromString(PortHTTP)}}
+	}
+	return &corev1.Probe{ProbeHandler: h, PeriodSeconds: period, FailureThreshold: failures}
+}
+
+func resources(r *release.Resources) corev1.ResourceRequirements {
+	var out corev1.ResourceRequirements
+	if r == nil {
+		return out
+	}
+	list := func(m map[string]string) corev1.ResourceList {
+		if len(m) == 0 {
+			return nil
+		}
+		l := corev1.ResourceList{}
+		for k, v := range m {
+			l[corev1.ResourceName(k)] = resource.MustParse(v) // validated by release
+		}
+		return l
+	}
+	out.Requests, out.Limits = list(r.Requests), list(r.Limits)
+	return out
+}

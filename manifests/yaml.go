@@ -1,0 +1,154 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/relgen/relgen/manifests/discovery"
+)
+
+type schemaKind = schema.ObjectKind
+
+// Marshal renders one object as YAML without the fields an unsubmitted
+// object has no value for (creationTimestamp: null, status: {}).
+func Marshal(o discovery.Object) ([]byte, error) {
+	j, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	prune(m)
+	return yaml.Marshal(m)
+}
+
+// prune drops null values, which only mean "unset" in these objects.
+func prune(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if x == nil {
+				delete(v, k)
+				continue
+			}
+			prune(x)
+		}
+	case []any:
+		for _, x := range v {
+			prune(x)
+		}
+	}
+}
+
+// WriteYAML writes the bundle as one multi-document YAML stream.
+func (b *Bundle) WriteYAML(w io.Writer) error {
+	var buf bytes.Buffer
+	for i, o := range b.Objects {
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		y, err := Marshal(o)
+		if err != nil {
+			return err
+		}
+		buf.Write(y)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// File is one object's YAML with a file name that keeps apply order.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Files renders one file per object, named NN-kind-name.yaml.
+func (b *Bundle) Files() ([]File, error) {
+	out := make([]File, 0, len(b.Objects))
+	for i, o := range b.Objects {
+		y, err := Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		name := fmt.Sprintf("%02d-%s-%s.yaml", i+1, strings.ToLower(kindOf(o)), o.GetName())
+		out = append(out, File{Name: name, Data: y})
+	}
+	return out, nil
+}
+
+// Decode parses a multi-document YAML stream of the kinds relgen emits,
+// strictly: an unknown field is an error. Tests and `relgen diff` read
+// bundles back with it.
+func Decode(data []byte) ([]discovery.Object, error) {
+	var out []discovery.Object
+	for i, doc := range splitDocuments(data) {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		o, err := newObject(tm)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		if err := yaml.UnmarshalStrict(doc, o); err != nil {
+			return nil, fmt.Errorf("document %d (%s): %w", i+1, tm.Kind, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func splitDocuments(data []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(data, []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+func newObject(tm metav1.TypeMeta) (discovery.Object, error) {
+	switch tm.APIVersion + "/" + tm.Kind {
+	case "v1/ConfigMap":
+		return &corev1.ConfigMap{}, nil
+	case "v1/Service":
+		return &corev1.Service{}, nil
+	case "v1/ServiceAccount":
+		return &corev1.ServiceAccount{}, nil
+	case "v1/Secret":
+		return &corev1.Secret{}, nil
+	case "apps/v1/Deployment":
+		return &appsv1.Deployment{}, nil
+	case "apps/v1/StatefulSet":
+		return &appsv1.StatefulSet{}, nil
+	case "policy/v1/PodDisruptionBudget":
+		return &policyv1.PodDisruptionBudget{}, nil
+	case "networking.k8s.io/v1/NetworkPolicy":
+		return &networkingv1.NetworkPolicy{}, nil
+	case "autoscaling/v2/HorizontalPodAutoscaler":
+		return &autoscalingv2.HorizontalPodAutoscaler{}, nil
+	case "rbac.authorization.k8s.io/v1/Role":
+		return &rbacv1.Role{}, nil
+	case "rbac.authorization.k8s.io/v1/RoleBinding":
+		return &rbacv1.RoleBinding{}, nil
+	}
+	return nil, fmt.Errorf("unexpected object %s %s", tm.APIVersion, tm.Kind)
+}

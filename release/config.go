@@ -1,0 +1,149 @@
+package release
+
+import "time"
+
+// Release kinds: how a release boots and reads its vm.args.
+const (
+	KindDistillery = "distillery"
+	KindMix        = "mix"
+)
+
+// Discovery strategies understood by relgen.
+const (
+	DiscoveryPeerage              = "peerage"
+	DiscoveryLibclusterDNS        = "libcluster-dns"
+	DiscoveryLibclusterDNSSRV     = "libcluster-dnssrv"
+	DiscoveryLibclusterKubernetes = "libcluster-kubernetes"
+	DiscoveryDNSCluster           = "dns_cluster"
+	DiscoveryNone                 = "none"
+)
+
+// Fixed locations inside the image and the pod. The image builder, the
+// manifests and the templates all use these, so they live here once.
+const (
+	// Root is where the release directory is unpacked in the image.
+	Root = "/app"
+	// ConfigDir is where the environment's ConfigMap is mounted.
+	ConfigDir = "/etc/relgen"
+	// EPMDPort is the Erlang port mapper's well-known port.
+	EPMDPort = 4369
+)
+
+// Config is relgen.yaml as written by the user, before defaults and
+// environment overrides. The mapstructure tags are the file's key names.
+type Config struct {
+	Release      ReleaseConfig          `mapstructure:"release"`
+	Image        ImageConfig            `mapstructure:"image"`
+	Cluster      ClusterConfig          `mapstructure:"cluster"`
+	Deployment   DeploymentConfig       `mapstructure:"deployment"`
+	Environments map[string]Environment `mapstructure:"environments"`
+
+	// Origin locates keys for error messages; loaders set it.
+	Origin Origin `mapstructure:"-"`
+}
+
+// ReleaseConfig describes the BEAM release itself.
+type ReleaseConfig struct {
+	// Name is the release name; it is also the node basename and the
+	// default app label.
+	Name string `mapstructure:"name"`
+	// Version defaults to the version found in the release directory.
+	Version string `mapstructure:"version"`
+	// Kind is distillery or mix.
+	Kind string `mapstructure:"kind"`
+	// Path is the built release directory, the input of `relgen build`.
+	Path string `mapstructure:"path"`
+	// Build is an optional command run before packing the release.
+	Build []string `mapstructure:"build"`
+	// VMArgs is an optional vm.args template, relative to the config file.
+	VMArgs string `mapstructure:"vm_args"`
+	// Cookie says which Secret the pods read the Erlang cookie from.
+	Cookie CookieRef `mapstructure:"cookie"`
+}
+
+// CookieRef points at the Secret key holding the Erlang cookie.
+type CookieRef struct {
+	Secret string `mapstructure:"secret"`
+	Key    string `mapstructure:"key"`
+}
+
+// ImageConfig describes the OCI image `relgen build` produces.
+type ImageConfig struct {
+	Repository string   `mapstructure:"repository"`
+	Base       string   `mapstructure:"base"`
+	Platforms  []string `mapstructure:"platforms"`
+	User       string   `mapstructure:"user"`
+	// AppLayers lists the project's own OTP applications (default: the
+	// release name); they go into their own, most often rebuilt layer.
+	AppLayers []string `mapstructure:"app_layers"`
+	// Exclude lists glob patterns (relative to the release dir) never packed.
+	Exclude []string `mapstructure:"exclude"`
+	// Source is the source repository URL recorded in the image labels.
+	Source string `mapstructure:"source"`
+}
+
+// ClusterConfig describes how the nodes find each other. Every key may be
+// overridden per environment.
+type ClusterConfig struct {
+	Discovery       string         `mapstructure:"discovery"`
+	HeadlessService string         `mapstructure:"headless_service"`
+	Interval        *time.Duration `mapstructure:"interval"`
+	Domain          string         `mapstructure:"domain"`
+	DistPort        *int32         `mapstructure:"dist_port"`
+	// PodIPEnv is the env var that carries the pod IP (Downward API
+	// status.podIP) and forms the host part of the node name.
+	PodIPEnv string `mapstructure:"pod_ip_env"`
+	// DNSName, when set, must equal the headless Service's FQDN; it lets a
+	// config state the name a hand-written discovery config used.
+	DNSName string `mapstructure:"dns_name"`
+	// AppName, when set, must equal the node basename.
+	AppName string `mapstructure:"app_name"`
+}
+
+// DeploymentConfig describes the Deployment. Every key may be overridden
+// per environment.
+type DeploymentConfig struct {
+	Name     string            `mapstructure:"name"`
+	Labels   map[string]string `mapstructure:"labels"`
+	Replicas *int32            `mapstructure:"replicas"`
+	Port     *int32            `mapstructure:"port"`
+	// Env is plain environment; values may use $(VAR) of earlier variables.
+	Env map[string]string `mapstructure:"env"`
+	// FieldEnv exposes pod fields through the Downward API, VAR: fieldPath.
+	FieldEnv  map[string]string `mapstructure:"field_env"`
+	Resources *Resources        `mapstructure:"resources"`
+	// TerminationGracePeriod is how long the VM gets to stop after SIGTERM.
+	TerminationGracePeriod *time.Duration `mapstructure:"termination_grace_period"`
+	// HealthPath switches the probes from TCP to an HTTP GET of this path.
+	HealthPath string `mapstructure:"health_path"`
+}
+
+// Resources are container requests and limits in Kubernetes quantity
+// notation ("250m", "512Mi").
+type Resources struct {
+	Requests map[string]string `mapstructure:"requests"`
+	Limits   map[string]string `mapstructure:"limits"`
+}
+
+// Environment is one deployment target. Its keys override the deployment
+// and cluster sections for this environment only (they sit flat in the
+// environment's section); env, field_env and labels maps are merged key by
+// key over the base.
+type Environment struct {
+	Namespace string `mapstructure:"namespace"`
+	// Protected environments refuse images not pinned by digest.
+	Protected bool `mapstructure:"protected"`
+
+	DeploymentConfig `mapstructure:",squash"`
+	ClusterConfig    `mapstructure:",squash"`
+}
+
+// Origin says where a Config came from, so errors can name the file and
+// line of a key. Loaders fill it; it is not part of the file's schema.
+type Origin struct {
+	// File is the config file name as the user gave it.
+	File string
+	// Lines maps a dotted key path ("deployment.replicas") to its 1-based
+	// line in File, when the format records lines (YAML).
+	Lines map[string]int
+}

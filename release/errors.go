@@ -1,0 +1,82 @@
+package release
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrUnknownEnvironment is returned by Resolve for an environment the
+// config does not define.
+var ErrUnknownEnvironment = errors.New("unknown environment")
+
+// FieldError is a problem with one key of the config file. Its message
+// reads "relgen.yaml:12: deployment.replicas: must be at least 1".
+type FieldError struct {
+	File string
+	Line int
+	// Path is the dotted key path, e.g. environments.prod.replicas.
+	Path string
+	Msg  string
+	// Err is a sentinel callers may match with errors.Is, or nil.
+	Err error
+}
+
+// Unwrap returns the sentinel the error carries, if any.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// fieldErrors collects FieldErrors located through an Origin.
+type fieldErrors struct {
+	origin Origin
+	errs   []error
+}
+
+func (f *fieldErrors) add(path, format string, args ...any) {
+	f.errs = append(f.errs, f.origin.errorf(path, format, args...))
+}
+
+func (f *fieldErrors) err() error { return errors.Join(f.errs...) }
+
+// errorf builds a FieldError for path, located at the nearest line the
+// origin knows: the key itself, else its closest parent.
+func (o Origin) errorf(path, format string, args ...any) *FieldError {
+	return &FieldError{File: o.File, Line: o.line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (o Origin) line(path string) int {
+	for p := path; p != ""; {
+		if l, ok := o.Lines[p]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+// Errorf returns a FieldError for path located through the config's origin.
+// Packages that check derived artefacts (vm.args, manifests) use it to blame
+// the key a user has to change.
+func (c *Config) Errorf(path, format string, args ...any) error {
+	return c.Origin.errorf(path, format, args...)
+}

@@ -1,0 +1,332 @@
+package release
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults applied by Resolve when neither the base sections nor the
+// environment set a key.
+const (
+	DefaultKind                   = KindMix
+	DefaultDiscovery              = DiscoveryNone
+	DefaultInterval               = 5 * time.Second
+	DefaultDomain                 = "cluster.local"
+	DefaultDistPort         int32 = 9000
+	DefaultPort             int32 = 4000
+	DefaultReplicas         int32 = 2
+	DefaultPodIPEnv               = "POD_IP"
+	DefaultUser                   = "65532"
+	DefaultCookieKey              = "cookie"
+	DefaultNamespace              = "default"
+	DefaultTerminationGrace       = 30 * time.Second
+	// CookieEnv is the container env var that carries the cookie from its
+	// Secret. mix releases read it natively; the Distillery vm.args
+	// template refers to it as ${RELEASE_COOKIE}.
+	CookieEnv = "RELEASE_COOKIE"
+)
+
+// Spec is one environment's fully resolved configuration: defaults applied,
+// overrides merged, every shared name derived once in Topology.
+type Spec struct {
+	// Environment is the environment's name, e.g. prod.
+	Environment string
+	Protected   bool
+
+	Release    ReleaseConfig
+	Image      ImageConfig
+	Discovery  string
+	Deployment DeploymentSpec
+	Topology   Topology
+
+	// DNSName and AppName are the values the config asserted, if any;
+	// Resolve has checked that they agree with Topology.
+	DNSName, AppName string
+
+	origin Origin
+	// paths maps a key name (replicas, dns_name, ...) to the key path that
+	// set it in this environment, for error messages.
+	paths map[string]string
+}
+
+// DeploymentSpec is the resolved deployment section.
+type DeploymentSpec struct {
+	Name string
+	// Labels are the pod labels that the selector uses: stable, never the
+	// version.
+	Labels   map[string]string
+	Replicas int32
+	// Env is the user's env in an order where every $(VAR) reference
+	// points at an earlier entry.
+	Env                    []EnvVar
+	FieldEnv               []EnvVar
+	Resources              *Resources
+	TerminationGracePeriod time.Duration
+	HealthPath             string
+}
+
+// EnvVar is one container env entry. For FieldEnv, Value is the
+// Downward API fieldPath.
+type EnvVar struct {
+	Name, Value string
+}
+
+// Topology holds every name and number that two artefacts share: the node
+// basename in vm.args and in discovery config, the headless Service that
+// DNS discovery queries, its namespace, the ports. It is derived once, in
+// Resolve, and passed down to every generator.
+type Topology struct {
+	// Basename is the node name's part before '@' (the release name).
+	Basename string
+	// Namespace is the environment's Kubernetes namespace.
+	Namespace string
+	// HeadlessService returns every pod's IP from DNS.
+	HeadlessService string
+	// Service is the ordinary ClusterIP Service for app traffic.
+	Service string
+	// Domain is the cluster DNS domain, usually cluster.local.
+	Domain string
+	// Selector are the pod labels every Service and policy selects on.
+	Selector map[string]string
+	HTTPPort int32
+	EPMDPort int32
+	DistPort int32
+	// Interval is how often discovery polls, as one duration.
+	Interval time.Duration
+	// PodIPEnv is the env var carrying the pod IP, the node name's host.
+	PodIPEnv string
+}
+
+// FQDN is the headless Service's DNS name, <svc>.<ns>.svc.<domain>.
+func (t Topology) FQDN() string {
+	return fmt.Sprintf("%s.%s.svc.%s", t.HeadlessService, t.Namespace, t.Domain)
+}
+
+// NodeName is the long node name with the runtime placeholder for the
+// pod IP, e.g. myapp@${POD_IP}.
+func (t Topology) NodeName() string {
+	return t.Basename + "@${" + t.PodIPEnv + "}"
+}
+
+// Errorf returns a FieldError for the key that set name in this
+// environment (e.g. "replicas" → environments.prod.replicas when prod
+// overrides it, else deployment.replicas).
+func (s *Spec) Errorf(name, format string, args ...any) error {
+	return s.origin.errorf(s.KeyPath(name), format, args...)
+}
+
+// KeyPath is the dotted config path that set the key name in this
+// environment. Unknown names are returned unchanged.
+func (s *Spec) KeyPath(name string) string {
+	if p, ok := s.paths[name]; ok {
+		return p
+	}
+	return name
+}
+
+// File is the config file the spec was read from.
+func (s *Spec) File() string { return s.origin.File }
+
+// EnvironmentNames lists the configured environments, sorted.
+func (c *Config) EnvironmentNames() []string {
+	return slices.Sorted(maps.Keys(c.Environments))
+}
+
+// ObjectName turns a release name into a Kubernetes object name: Elixir
+// release names are atoms like my_app, which Kubernetes names cannot hold.
+func ObjectName(release string) string {
+	return strings.ReplaceAll(strings.ToLower(release), "_", "-")
+}
+
+// Resolve validates what the environment env depends on and returns its
+// spec. All problems are reported at once as FieldErrors; a problem in
+// another environment does not stop this one.
+func (c *Config) Resolve(env string) (*Spec, error) {
+	errs := fieldErrors{origin: c.Origin}
+	c.checkBase(&errs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	if _, ok := c.Environments[env]; !ok {
+		names := c.EnvironmentNames()
+		err := c.Origin.errorf("environments", "unknown environment %q (defined: %s)", env, strings.Join(names, ", "))
+		err.Err = ErrUnknownEnvironment
+		return nil, err
+	}
+	return c.resolveEnv(env)
+}
+
+// resolveEnv merges one environment over the base sections, applies
+// defaults, derives the Topology and checks the result.
+func (c *Config) resolveEnv(env string) (*Spec, error) {
+	e := c.Environments[env]
+	m := merger{env: env, paths: map[string]string{}}
+	m.paths["protected"] = m.envPath("protected")
+	s := &Spec{Environment: env, Protected: e.Protected, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
+
+	s.Release.Kind = m.str("kind", "release.kind", c.Release.Kind, "", DefaultKind)
+	obj := ObjectName(c.Release.Name)
+	if s.Release.Cookie.Secret == "" {
+		s.Release.Cookie.Secret = obj + "-cookie"
+	}
+	if s.Release.Cookie.Key == "" {
+		s.Release.Cookie.Key = DefaultCookieKey
+	}
+	if s.Image.User == "" {
+		s.Image.User = DefaultUser
+	}
+	if len(s.Image.AppLayers) == 0 {
+		s.Image.AppLayers = []string{c.Release.Name}
+	}
+
+	d, ec := c.Deployment, e.DeploymentConfig
+	cl, ecl := c.Cluster, e.ClusterConfig
+	s.Discovery = m.str("discovery", "cluster.discovery", cl.Discovery, ecl.Discovery, DefaultDiscovery)
+	s.DNSName = m.str("dns_name", "cluster.dns_name", cl.DNSName, ecl.DNSName, "")
+	s.AppName = m.str("app_name", "cluster.app_name", cl.AppName, ecl.AppName, "")
+
+	labels := m.strMap("labels", "deployment.labels", d.Labels, ec.Labels)
+	if len(labels) == 0 {
+		labels = map[string]string{"app.kubernetes.io/name": obj, "app.kubernetes.io/instance": obj}
+	}
+	s.Deployment = DeploymentSpec{
+		Name:                   m.str("name", "deployment.name", d.Name, ec.Name, obj),
+		Labels:                 labels,
+		Replicas:               m.int32("replicas", "deployment.replicas", d.Replicas, ec.Replicas, DefaultReplicas),
+		Resources:              m.resources(d.Resources, ec.Resources),
+		TerminationGracePeriod: m.duration("termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
+		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
+	}
+	s.Deployment.FieldEnv = sortedEnv(m.strMap("field_env", "deployment.field_env", d.FieldEnv, ec.FieldEnv))
+
+	s.Topology = Topology{
+		Basename:        c.Release.Name,
+		Namespace:       m.str("namespace", "", "", e.Namespace, DefaultNamespace),
+		HeadlessService: m.str("headless_service", "cluster.headless_service", cl.HeadlessService, ecl.HeadlessService, obj+"-headless"),
+		Service:         obj,
+		Domain:          m.str("domain", "cluster.domain", cl.Domain, ecl.Domain, DefaultDomain),
+		Selector:        labels,
+		HTTPPort:        m.int32("port", "deployment.port", d.Port, ec.Port, DefaultPort),
+		EPMDPort:        EPMDPort,
+		DistPort:        m.int32("dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
+		Interval:        m.duration("interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
+		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
+	}
+
+	userEnv := m.strMap("env", "deployment.env", d.Env, ec.Env)
+	var errs fieldErrors
+	errs.origin = c.Origin
+	ordered, err := orderEnv(userEnv)
+	if err != nil {
+		errs.add(s.KeyPath("env"), "%v", err)
+	}
+	s.Deployment.Env = ordered
+	s.check(&errs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// merger picks each value from the environment, else the base section,
+// else a default, and remembers which key path supplied it.
+type merger struct {
+	env   string
+	paths map[string]string
+}
+
+func (m *merger) envPath(name string) string { return "environments." + m.env + "." + name }
+
+func (m *merger) str(name, basePath, base, override, def string) string {
+	switch {
+	case override != "":
+		m.paths[name] = m.envPath(name)
+		return override
+	case base != "":
+		m.paths[name] = basePath
+		return base
+	}
+	m.paths[name] = m.defaultPath(name, basePath)
+	return def
+}
+
+// defaultPath blames the environment's key for a defaulted value when
+// there is no base section key to blame (namespace).
+func (m *merger) defaultPath(name, basePath string) string {
+	if basePath == "" {
+		return m.envPath(name)
+	}
+	return basePath
+}
+
+func (m *merger) int32(name, basePath string, base, override *int32, def int32) int32 {
+	switch {
+	case override != nil:
+		m.paths[name] = m.envPath(name)
+		return *override
+	case base != nil:
+		m.paths[name] = basePath
+		return *base
+	}
+	m.paths[name] = basePath
+	return def
+}
+
+func (m *merger) duration(name, basePath string, base, override *time.Duration, def time.Duration) time.Duration {
+	switch {
+	case override != nil:
+		m.paths[name] = m.envPath(name)
+		return *override
+	case base != nil:
+		m.paths[name] = basePath
+		return *base
+	}
+	m.paths[name] = basePath
+	return def
+}
+
+// strMap merges override over base key by key.
+func (m *merger) strMap(name, basePath string, base, override map[string]string) map[string]string {
+	m.paths[name] = basePath
+	if len(override) > 0 {
+		m.paths[name] = m.envPath(name)
+	}
+	if len(base) == 0 && len(override) == 0 {
+		return nil
+	}
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, override)
+	return out
+}
+
+func (m *merger) resources(base, override *Resources) *Resources {
+	if base == nil && override == nil {
+		return nil
+	}
+	var b, o Resources
+	if base != nil {
+		b = *base
+	}
+	if override != nil {
+		o = *override
+	}
+	r := &Resources{
+		Requests: m.strMap("resources.requests", "deployment.resources.requests", b.Requests, o.Requests),
+		Limits:   m.strMap("resources.limits", "deployment.resources.limits", b.Limits, o.Limits),
+	}
+	return r
+}
+
+func sortedEnv(m map[string]string) []EnvVar {
+	out := make([]EnvVar, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, EnvVar{Name: k, Value: m[k]})
+	}
+	return out
+}

@@ -1,0 +1,276 @@
+package release
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	toml "github.com/pelletier/go-toml/v2"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Source is a config file parsed as written: keys keep their case and, for
+// YAML, their line numbers. Viper lower-cases every key, so loaders use a
+// Source to reject unknown keys with a line number and to give map keys
+// (env var names, label keys) back their case.
+type Source struct {
+	Origin Origin
+	// Raw is the file's content as nested maps, keys as written.
+	Raw map[string]any
+}
+
+// ParseSource parses data as YAML, JSON or TOML, chosen by file's
+// extension (YAML when there is none).
+func ParseSource(file string, data []byte) (*Source, error) {
+	src := &Source{Origin: Origin{File: file, Lines: map[string]int{}}}
+	var err error
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".json":
+		dec := json.NewDecoder(bytes.NewReader(data))
+		err = dec.Decode(&src.Raw)
+	case ".toml":
+		err = toml.Unmarshal(data, &src.Raw)
+	default:
+		var doc yaml.Node
+		if err = yaml.Unmarshal(data, &doc); err == nil {
+			if len(doc.Content) > 0 {
+				recordLines(doc.Content[0], "", src.Origin.Lines)
+			}
+			err = doc.Decode(&src.Raw)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return src, nil
+}
+
+func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		path := n.Content[i].Value
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		lines[path] = n.Content[i].Line
+		recordLines(n.Content[i+1], path, lines)
+	}
+}
+
+// UnknownKeys reports every key the schema does not know, with a
+// suggestion when a known key is close.
+func (s *Source) UnknownKeys() error {
+	var errs []error
+	walkUnknown(reflect.TypeOf(Config{}), s.Raw, "", func(path, key string, known []string) {
+		msg := "unknown key"
+		if guess := closest(key, known); guess != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", guess)
+		}
+		errs = append(errs, s.Origin.errorf(path, "%s", msg))
+	})
+	return errors.Join(errs...)
+}
+
+// fields lists a struct type's keys, squashed embedded structs included.
+func fields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		switch {
+		case tag == "-" || !f.IsExported():
+		case strings.HasSuffix(tag, ",squash"):
+			maps.Copy(out, fields(f.Type))
+		default:
+			out[tag] = f.Type
+		}
+	}
+	return out
+}
+
+func walkUnknown(t reflect.Type, raw any, prefix string, report func(path, key string, known []string)) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		fs := fields(t)
+		known := slices.Sorted(maps.Keys(fs))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			ft, ok := fs[strings.ToLower(k)]
+			if !ok {
+				report(join(k), k, known)
+				continue
+			}
+			walkUnknown(ft, m[k], join(k), report)
+		}
+	case reflect.Map:
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			walkUnknown(t.Elem(), m[k], join(k), report)
+		}
+	}
+}
+
+// RestoreCase gives the map keys of cfg (decoded by viper, lower-cased)
+// the case they have in the file. Keys that differ only in case cannot
+// both survive viper, so they are an error.
+func (s *Source) RestoreCase(cfg *Config) error {
+	var errs []error
+	restore(reflect.ValueOf(cfg).Elem(), s.Raw, "", func(path, a, b string) {
+		errs = append(errs, s.Origin.errorf(path, "keys %q and %q differ only in case; keep one", a, b))
+	})
+	return errors.Join(errs...)
+}
+
+func restore(v reflect.Value, raw any, prefix string, clash func(path, a, b string)) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		byTag := map[string]any{}
+		for k, val := range m {
+			byTag[strings.ToLower(k)] = val
+		}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("mapstructure")
+			switch {
+			case tag == "-" || !f.IsExported():
+			case strings.HasSuffix(tag, ",squash"):
+				restore(v.Field(i), raw, prefix, clash)
+			default:
+				restore(v.Field(i), byTag[tag], join(tag), clash)
+			}
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		original := map[string]string{} // lower-case key -> key as written
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			lk := strings.ToLower(k)
+			if prev, dup := original[lk]; dup {
+				clash(join(k), prev, k)
+				continue
+			}
+			original[lk] = k
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			key := iter.Key().String()
+			name := key
+			if o, ok := original[key]; ok {
+				name = o
+			}
+			val := reflect.New(v.Type().Elem()).Elem()
+			val.Set(iter.Value())
+			restore(val, m[name], join(name), clash)
+			out.SetMapIndex(reflect.ValueOf(name).Convert(v.Type().Key()), val)
+		}
+		v.Set(out)
+	}
+}
+
+// closest returns the known key nearest to key, if it is close enough to
+// be a likely typo.
+func closest(key string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if d := distance(strings.ToLower(key), k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Keys lists the dotted paths of every scalar or list key the schema
+// knows, with the environment sections expanded for envs. Map-valued keys
+// (labels, env) are not listed: their keys are the user's.
+func Keys(envs []string) []string {
+	var out []string
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		fs := fields(t)
+		for _, name := range slices.Sorted(maps.Keys(fs)) {
+			ft := fs[name]
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			path := name
+			if prefix != "" {
+				path = prefix + "." + name
+			}
+			switch {
+			case ft.Kind() == reflect.Struct:
+				walk(ft, path)
+			case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+				for _, env := range envs {
+					walk(ft.Elem(), path+"."+env)
+				}
+			case ft.Kind() == reflect.Map:
+			default:
+				out = append(out, path)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	return out
+}

@@ -1,0 +1,40 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"text/template"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+//go:embed vmargs/*.tmpl
+var builtin embed.FS
+
+// VMArgs returns the built-in vm.args template for a release kind
+// (distillery or mix) and the name to report it under.
+func VMArgs(kind string) (name, text string, err error) {
+	name = "vmargs/" + kind + ".tmpl"
+	b, err := builtin.ReadFile(name)
+	if err != nil {
+		return "", "", fmt.Errorf("no built-in vm.args template for release kind %q", kind)
+	}
+	return "built-in " + name, string(b), nil
+}
+
+// Render executes the template text, named name in errors, with data.
+func Render(name, text string, data any) (string, error) {
+	t, err := template.New(name).
+		Funcs(sprig.HermeticTxtFuncMap()).
+		Option("missingkey=error").
+		Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
