@@ -1,0 +1,39 @@
+# relgen's build, test and lint targets; .ci/run calls these.
+GO      ?= go
+BIN     := $(CURDIR)/bin
+GOLANGCI_LINT_VERSION := v2.15.0
+KUBECTL_VALIDATE_VERSION := v0.0.4
+
+.PHONY: build test lint fuzz docs verify tools
+
+build:
+	$(GO) build -o $(BIN)/relgen ./cmd/relgen
+
+test:
+	$(GO) test -race ./...
+
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+# kubectl-validate checks emitted manifests against the Kubernetes schemas
+# offline; the example tests use it when it is on PATH or in bin/.
+$(BIN)/kubectl-validate:
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+
+tools: $(BIN)/golangci-lint $(BIN)/kubectl-validate
+
+lint: $(BIN)/golangci-lint
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(BIN)/golangci-lint run ./...
+
+fuzz:
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=15s ./vmargs
+	$(GO) test -run=^$$ -fuzz=FuzzResolve -fuzztime=15s ./vmargs
+
+docs:
+	$(GO) run ./hack/gendocs docs/reference
+
+verify: docs
+	$(GO) mod tidy -diff
+	@git diff --exit-code -- docs/reference || { echo "docs/reference is stale: run make docs"; exit 1; }
