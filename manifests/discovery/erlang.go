@@ -31,7 +31,8 @@ func (a atom) erlang() string {
 }
 
 func notPlainAtom(r rune) bool {
-	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '@')
+	plain := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '@'
+	return !plain
 }
 
 // Binaries, not Erlang strings: Elixir libraries such as peerage call

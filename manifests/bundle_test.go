@@ -1,0 +1,233 @@
+package manifests
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/relgen/relgen/release"
+)
+
+const pinned = "registry.example.com/acme/myapp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func ptr[T any](v T) *T { return &v }
+
+func config(kind string) *release.Config {
+	return &release.Config{
+		Release: release.ReleaseConfig{Name: "myapp", Version: "0.1.0", Kind: kind},
+		Image:   release.ImageConfig{Repository: "registry.example.com/acme/myapp"},
+		Cluster: release.ClusterConfig{Discovery: "peerage", HeadlessService: "myapp-service-headless", PodIPEnv: "MY_POD_IP"},
+		Deployment: release.DeploymentConfig{
+			Labels: map[string]string{"app": "myapp"}, Port: ptr(int32(8000)),
+			Env: map[string]string{"HOST": "example.com"},
+		},
+		Environments: map[string]release.Environment{
+			"prod":    {Namespace: "default", Protected: true},
+			"staging": {Namespace: "staging"},
+		},
+		Origin: release.Origin{File: "relgen.yaml"},
+	}
+}
+
+func resolve(t *testing.T, c *release.Config, env string) *release.Spec {
+	t.Helper()
+	s, err := c.Resolve(env)
+	if err != nil {
+		t.Fatalf("Resolve(%s): %v", env, err)
+	}
+	return s
+}
+
+func TestGenerateErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kind    string
+		env     string
+		opts    Options
+		wantErr string
+	}{
+		{name: "protected needs digest", kind: "distillery", env: "prod",
+			wantErr: "relgen.yaml: environments.prod.protected: image registry.example.com/acme/myapp:0.1.0 is not pinned by digest"},
+		{name: "placeholder without source", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-name myapp@${MY_POD_IP}\n-setcookie ${RELEASE_COOKIE}\n+A ${ASYNC_THREADS}\n"},
+			wantErr: "vm.args.tmpl: line 3: ${ASYNC_THREADS} has no source in the pod env of environment staging"},
+		{name: "literal cookie", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-name myapp@${MY_POD_IP}\n-setcookie mymagiccookie\n"},
+			wantErr: "line 2: -setcookie must take the cookie from the runtime"},
+		{name: "sname", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-sname myapp\n"},
+			wantErr: "line 1: -sname gives a short node name"},
+		{name: "wrong basename", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-name other@${MY_POD_IP}\n"},
+			wantErr: `node basename "other" does not match release.name "myapp"`},
+		{name: "bare hostname", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-name myapp@${HOSTNAME}\n"},
+			wantErr: "node host ${HOSTNAME} is not the pod IP"},
+		{name: "default unsupported by distillery", kind: "distillery", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "-name myapp@${MY_POD_IP}\n+A ${ASYNC:-4}\n"},
+			wantErr: "Distillery's REPLACE_OS_VARS does not know defaults"},
+		{name: "mix placeholder", kind: "mix", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "+A ${ASYNC}\n"},
+			wantErr: "mix releases do not substitute ${VAR}"},
+		{name: "template error", kind: "mix", env: "staging",
+			opts:    Options{VMArgsName: "vm.args.tmpl", VMArgsTemplate: "+A {{ .Nope }}\n"},
+			wantErr: "relgen.yaml: release.vm_args: rendering vm.args"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Generate(resolve(t, config(tc.kind), tc.env), tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Generate() error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestGenerateWarnsWhenNotPinned(t *testing.T) {
+	b, err := Generate(resolve(t, config("distillery"), "staging"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], "not pinned by digest") {
+		t.Errorf("Warnings = %q, want one about the digest", b.Warnings)
+	}
+	b, err = Generate(resolve(t, config("distillery"), "prod"), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Warnings) != 0 {
+		t.Errorf("Warnings = %q for a pinned image", b.Warnings)
+	}
+}
+
+// TestCheckCatchesBrokenBundles breaks one part of a good bundle at a time
+// and expects Check to name the disagreement.
+func TestCheckCatchesBrokenBundles(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		breakIt func(b *Bundle)
+		wantErr string
+	}{
+		{name: "service selects other pods", wantErr: "Service myapp selects map[app:other]", breakIt: func(b *Bundle) {
+			clusterIPService(b).Spec.Selector = map[string]string{"app": "other"}
+		}},
+		{name: "discovery queries another name", wantErr: `peerage queries "myapp-service-headless.prod.svc.cluster.local"`, breakIt: func(b *Bundle) {
+			b.Plan.DNSName = "myapp-service-headless.prod.svc.cluster.local"
+		}},
+		{name: "discovery expects another basename", wantErr: "peerage connects to nodes named web@", breakIt: func(b *Bundle) {
+			b.Plan.Basename = "web"
+		}},
+		{name: "object in another namespace", wantErr: `Service myapp is in namespace "kube-system"`, breakIt: func(b *Bundle) {
+			clusterIPService(b).Namespace = "kube-system"
+		}},
+		{name: "env reference out of order", wantErr: "HOST refers to $(LATER)", breakIt: func(b *Bundle) {
+			c := &deploymentOf(b).Spec.Template.Spec.Containers[0]
+			for i := range c.Env {
+				if c.Env[i].Name == "HOST" {
+					c.Env[i].Value = "$(LATER)"
+				}
+			}
+			c.Env = append(c.Env, corev1.EnvVar{Name: "LATER", Value: "x"})
+		}},
+		{name: "literal cookie env", wantErr: "RELEASE_COOKIE must come from a Secret", breakIt: func(b *Bundle) {
+			c := &deploymentOf(b).Spec.Template.Spec.Containers[0]
+			for i := range c.Env {
+				if c.Env[i].Name == release.CookieEnv {
+					c.Env[i] = corev1.EnvVar{Name: release.CookieEnv, Value: "mymagiccookie"}
+				}
+			}
+		}},
+		{name: "pod IP var dropped", wantErr: "${MY_POD_IP} has no source", breakIt: func(b *Bundle) {
+			c := &deploymentOf(b).Spec.Template.Spec.Containers[0]
+			c.Env = c.Env[1:]
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Generate(resolve(t, config("distillery"), "prod"), Options{Image: pinned})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Check(); err != nil {
+				t.Fatalf("Check() on the unbroken bundle = %v", err)
+			}
+			tc.breakIt(b)
+			if err := b.Check(); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Check() = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func clusterIPService(b *Bundle) *corev1.Service {
+	for _, o := range b.Objects {
+		if s, ok := o.(*corev1.Service); ok && s.Spec.ClusterIP != corev1.ClusterIPNone {
+			return s
+		}
+	}
+	panic("no ClusterIP Service")
+}
+
+func deploymentOf(b *Bundle) *appsv1.Deployment {
+	for _, o := range b.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			return d
+		}
+	}
+	panic("no Deployment")
+}
+
+// TestConfigChangeRollsPods: the pod template annotation follows the
+// runtime config, so kubectl apply restarts the pods when it changes.
+func TestConfigChangeRollsPods(t *testing.T) {
+	c := config("distillery")
+	a, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Cluster.Interval = ptr(10 * time.Second)
+	b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha := deploymentOf(a).Spec.Template.Annotations[ConfigHashAnnotation]
+	hb := deploymentOf(b).Spec.Template.Annotations[ConfigHashAnnotation]
+	if ha == "" || ha == hb {
+		t.Errorf("config hash %q -> %q, want a change when the discovery interval changes", ha, hb)
+	}
+}
+
+func TestWriteYAMLRoundTrip(t *testing.T) {
+	b, err := Generate(resolve(t, config("mix"), "prod"), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := b.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("creationTimestamp")) || bytes.Contains(buf.Bytes(), []byte("status:")) {
+		t.Errorf("YAML carries server-side fields:\n%s", buf.String())
+	}
+	objs, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != len(b.Objects) {
+		t.Fatalf("decoded %d objects, want %d", len(objs), len(b.Objects))
+	}
+	for i, o := range objs {
+		if o.GetName() != b.Objects[i].GetName() || kindOf(o) != kindOf(b.Objects[i]) {
+			t.Errorf("object %d = %s %s, want %s %s", i, kindOf(o), o.GetName(), kindOf(b.Objects[i]), b.Objects[i].GetName())
+		}
+	}
+	files, err := b.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files[0].Name != "01-configmap-myapp-runtime.yaml" {
+		t.Errorf("first file = %s", files[0].Name)
+	}
+}
