@@ -165,6 +165,9 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	e := c.Environments[env]
 	m := merger{env: env, paths: map[string]string{}}
 	m.paths["protected"] = m.envPath("protected")
+	m.paths["vm_args"] = "release.vm_args"
+	// vm.args problems are fixed in the template release.vm_args names.
+	m.paths["vm_args"] = "release.vm_args"
 	s := &Spec{Environment: env, Protected: e.Protected, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
 
 	s.Release.Kind = m.str("kind", "release.kind", c.Release.Kind, "", DefaultKind)

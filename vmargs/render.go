@@ -101,6 +101,11 @@ func Check(name, text string, s *release.Spec) error {
 		for _, a := range names {
 			errs = append(errs, checkNodeName(name, a, s)...)
 		}
+		for i, line := range strings.Split(text, "\n") {
+			if strings.Contains(line, "$${") {
+				fail(i+1, "$${ is not an escape for Distillery, which would substitute the variable anyway; remove the line or the placeholder")
+			}
+		}
 		for _, p := range ph {
 			if p.HasDefault {
 				fail(p.Line, "${%s:-%s}: Distillery's REPLACE_OS_VARS does not know defaults and would substitute an empty string; give %s a value in the pod env instead", p.Name, p.Default, p.Name)

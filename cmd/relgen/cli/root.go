@@ -19,13 +19,13 @@ type GlobalOptions struct {
 	ConfigFile string
 	// Set holds key=value overrides (--set), the highest precedence.
 	Set []string
-	// Getenv looks up the environment; tests replace it.
-	Getenv func(string) (string, bool)
+	// Environ lists the process environment (os.Environ); tests replace it.
+	Environ func() []string
 }
 
 // NewRootCommand builds the relgen command tree.
 func NewRootCommand() *cobra.Command {
-	g := &GlobalOptions{Getenv: os.LookupEnv}
+	g := &GlobalOptions{Environ: os.Environ}
 	root := &cobra.Command{
 		Use:   "relgen",
 		Short: "Ship an Elixir/Erlang release to Kubernetes as one consistent bundle",

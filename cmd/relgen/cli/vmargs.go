@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -60,9 +59,8 @@ error unless written ${VAR:-default}.`,
 // environ returns the process environment as a map.
 func environ(g *GlobalOptions) map[string]string {
 	env := map[string]string{}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if v, ok := g.Getenv(k); ok {
+	for _, kv := range g.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
 		}
 	}
