@@ -3,6 +3,7 @@ package manifests
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -114,9 +115,22 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 			"-config " + release.ConfigDir + "/" + DiscoveryKey + "\n"
 	}
 	if err := vmargs.Check(name, text, spec); err != nil {
-		return nil, spec.Errorf("vm_args", "%v", err)
+		return nil, blameEach(spec, "vm_args", err)
 	}
 	return &Runtime{VMArgs: text, VMArgsName: name, Plan: plan}, nil
+}
+
+// blameEach turns every joined problem in err into a FieldError on key.
+func blameEach(spec *release.Spec, key string, err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return spec.Errorf(key, "%v", err)
+	}
+	var errs []error
+	for _, e := range j.Unwrap() {
+		errs = append(errs, spec.Errorf(key, "%v", e))
+	}
+	return errors.Join(errs...)
 }
 
 // imageRef picks the image reference and enforces digest pinning in

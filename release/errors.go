@@ -26,19 +26,31 @@ type FieldError struct {
 func (e *FieldError) Unwrap() error { return e.Err }
 
 func (e *FieldError) Error() string {
-	var b strings.Builder
+	var loc strings.Builder
 	if e.File != "" {
-		b.WriteString(e.File)
+		loc.WriteString(e.File)
 		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
+			fmt.Fprintf(&loc, ":%d", e.Line)
 		}
-		b.WriteString(": ")
+		loc.WriteString(": ")
 	}
 	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
+		loc.WriteString(e.Path)
+		loc.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	// A checker may hand over several problems joined by newlines; the
+	// CLI prints one line per problem, so every line carries the location.
+	var b strings.Builder
+	for i, l := range strings.Split(e.Msg, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+			if l == "" {
+				continue
+			}
+		}
+		b.WriteString(loc.String())
+		b.WriteString(l)
+	}
 	return b.String()
 }
 

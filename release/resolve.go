@@ -166,8 +166,6 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	m := merger{env: env, paths: map[string]string{}}
 	m.paths["protected"] = m.envPath("protected")
 	m.paths["vm_args"] = "release.vm_args"
-	// vm.args problems are fixed in the template release.vm_args names.
-	m.paths["vm_args"] = "release.vm_args"
 	s := &Spec{Environment: env, Protected: e.Protected, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
 
 	s.Release.Kind = m.str("kind", "release.kind", c.Release.Kind, "", DefaultKind)
@@ -225,6 +223,8 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	ordered, err := orderEnv(userEnv)
 	if err != nil {
 		errs.add(s.KeyPath("env"), "%v", err)
+		// Still check every name (reserved, malformed) below.
+		ordered = sortedEnv(userEnv)
 	}
 	s.Deployment.Env = ordered
 	s.check(&errs)

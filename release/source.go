@@ -8,7 +8,9 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -44,11 +46,40 @@ func ParseSource(file string, data []byte) (*Source, error) {
 			}
 			err = doc.Decode(&src.Raw)
 		}
+		if err != nil {
+			return nil, yamlError(file, err)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return src, nil
+}
+
+// yamlLine matches the location yaml puts in front of a decode problem.
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlError names the file in yaml's errors. yaml joins the problems of
+// one decode ("mapping key already defined") into a multi-line message;
+// each becomes a FieldError at its line, so each prints as one line naming
+// file and line. Syntax errors keep yaml's own wording: their line number
+// is yaml's context mark, which can be a line early.
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	errs := make([]error, 0, len(te.Errors))
+	for _, msg := range te.Errors {
+		fe := &FieldError{File: file, Msg: msg}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			if line, err := strconv.Atoi(m[1]); err == nil {
+				fe.Line, fe.Msg = line, m[2]
+			}
+		}
+		errs = append(errs, fe)
+	}
+	return errors.Join(errs...)
 }
 
 func recordLines(n *yaml.Node, prefix string, lines map[string]int) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -69,12 +70,23 @@ func loadConfig(g *GlobalOptions) (*release.Config, error) {
 	var cfg release.Config
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationWithUnit,
+		wholeNumber,
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
 	))); err != nil {
-		return nil, decodeError(src.Origin, err)
+		return nil, decodeError(src.Origin, err, g.Set)
 	}
 	cfg.Origin = src.Origin
+	// viper drops a key whose value is empty ("prod:" with no overrides);
+	// the environment still exists.
+	for _, name := range envs {
+		if _, ok := cfg.Environments[name]; !ok {
+			if cfg.Environments == nil {
+				cfg.Environments = map[string]release.Environment{}
+			}
+			cfg.Environments[name] = release.Environment{}
+		}
+	}
 	if err := src.RestoreCase(&cfg); err != nil {
 		return nil, err
 	}
@@ -135,21 +147,79 @@ func durationWithUnit(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
+// wholeNumber refuses numbers an integer key cannot hold exactly, which
+// mapstructure would otherwise truncate (2.5 → 2) or wrap around
+// (4294975296 → 8000 for an int32).
+func wholeNumber(from, to reflect.Type, data any) (any, error) {
+	switch to.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	default:
+		return data, nil
+	}
+	if to == reflect.TypeOf(time.Duration(0)) {
+		return data, nil
+	}
+	v, target := reflect.ValueOf(data), reflect.New(to).Elem()
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if target.OverflowInt(v.Int()) {
+			return nil, fmt.Errorf("%v is out of range", data)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if v.Uint() > math.MaxInt64 || target.OverflowInt(int64(v.Uint())) {
+			return nil, fmt.Errorf("%v is out of range", data)
+		}
+	case reflect.Float32, reflect.Float64:
+		f := v.Float()
+		if f != math.Trunc(f) {
+			return nil, fmt.Errorf("%v is not a whole number", data)
+		}
+		if f < math.MinInt64 || f >= math.MaxInt64 || target.OverflowInt(int64(f)) {
+			return nil, fmt.Errorf("%v is out of range", data)
+		}
+	}
+	return data, nil
+}
+
+// overriddenBy names the --set flag or RELGEN_* env var that set key, if
+// one did, so a bad value there is not blamed on the file.
+func overriddenBy(key string, set []string) string {
+	for _, kv := range set {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return "--set " + kv
+		}
+	}
+	name := "RELGEN_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+	if os.Getenv(name) != "" {
+		return name
+	}
+	return ""
+}
+
 // mapstructure reports "'deployment.replicas' cannot parse ...": turn each
 // such line into a located FieldError.
-var decodeLine = regexp.MustCompile(`^\s*(?:\* )?'([^']*)' (.*)$`)
+var (
+	decodeLine = regexp.MustCompile(`^\s*(?:\* )?'([^']*)' (.*)$`)
+	mapIndex   = regexp.MustCompile(`\[([^\]]*)\]`)
+)
 
-func decodeError(o release.Origin, err error) error {
+func decodeError(o release.Origin, err error, set []string) error {
 	var errs []error
 	for _, line := range strings.Split(err.Error(), "\n") {
 		m := decodeLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
-		path := strings.ToLower(strings.ReplaceAll(m[1], keyDelimiter, "."))
+		// Map entries read environments[prod].replicas; make that a key path.
+		path := mapIndex.ReplaceAllString(strings.ReplaceAll(m[1], keyDelimiter, "."), ".$1")
+		path = strings.ToLower(path)
 		msg := m[2]
 		if i := strings.LastIndex(msg, "error decoding '"); i >= 0 {
 			msg = msg[i:]
+		}
+		if by := overriddenBy(path, set); by != "" {
+			errs = append(errs, fmt.Errorf("%s: %s: %s", by, path, msg))
+			continue
 		}
 		cfg := release.Config{Origin: o}
 		errs = append(errs, cfg.Errorf(path, "%s", msg))

@@ -87,6 +87,21 @@ func errorLines(err error) []string {
 	return lines
 }
 
+// eachWrapped prefixes every joined error with context, so each printed
+// line says what it is about.
+func eachWrapped(err error, context string) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s: %w", context, err)
+	}
+	errs := j.Unwrap()
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s: %w", context, e)
+	}
+	return errors.Join(out...)
+}
+
 // warn prints a warning that does not stop the command.
 func warn(cmd *cobra.Command, msg string) {
 	fmt.Fprintf(cmd.ErrOrStderr(), "relgen: warning: %s\n", msg)

@@ -44,7 +44,7 @@ error unless written ${VAR:-default}.`,
 			text := rt.VMArgs
 			if o.Resolve {
 				if text, err = vmargs.Resolve(text, environ(g)); err != nil {
-					return fmt.Errorf("resolving vm.args: %w", err)
+					return eachWrapped(err, "resolving vm.args")
 				}
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), text)

@@ -1,0 +1,368 @@
+package cli
+
+import (
+	"math"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/relgen/relgen/release"
+)
+
+const (
+	validConfig = "testdata/relgen.yaml"
+	// pinnedRef keeps the output free of the not-pinned warning.
+	pinnedRef = "registry.example.com/acme/myapp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+)
+
+// deploymentOf parses relgen manifests' output and returns its one
+// Deployment.
+func deploymentOf(t *testing.T, out string) *appsv1.Deployment {
+	t.Helper()
+	var found *appsv1.Deployment
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatalf("output is not YAML: %v\n%s", err, doc)
+		}
+		if meta.Kind != "Deployment" {
+			continue
+		}
+		if found != nil {
+			t.Fatal("output has two Deployments")
+		}
+		found = &appsv1.Deployment{}
+		if err := yaml.UnmarshalStrict([]byte(doc), found); err != nil {
+			t.Fatalf("parsing the Deployment: %v", err)
+		}
+	}
+	if found == nil {
+		t.Fatalf("output has no Deployment:\n%s", out)
+	}
+	return found
+}
+
+// prodDeployment runs relgen manifests for prod and returns its Deployment.
+func prodDeployment(t *testing.T, args ...string) *appsv1.Deployment {
+	t.Helper()
+	code, stdout, stderr := run(t, append([]string{"manifests", "--env", "prod", "--image", pinnedRef}, args...)...)
+	if code != 0 || stderr != "" {
+		t.Fatalf("relgen manifests %v: exit %d, stderr:\n%s", args, code, stderr)
+	}
+	return deploymentOf(t, stdout)
+}
+
+func podPort(t *testing.T, d *appsv1.Deployment, name string) int32 {
+	t.Helper()
+	for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	t.Fatalf("container has no port %s", name)
+	return 0
+}
+
+func podEnv(d *appsv1.Deployment, name string) (corev1.EnvVar, bool) {
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return corev1.EnvVar{}, false
+}
+
+// TestPrecedence checks STYLE.md §3: --set > RELGEN_* env > file > default.
+func TestPrecedence(t *testing.T) {
+	tests := []struct {
+		name         string
+		env          map[string]string
+		set          []string
+		wantReplicas int32
+		wantPort     int32
+	}{
+		{name: "file", wantReplicas: 3, wantPort: 8000},
+		{name: "env beats file", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "5", "RELGEN_DEPLOYMENT_PORT": "8080"},
+			wantReplicas: 5, wantPort: 8080},
+		{name: "set beats file", set: []string{"environments.prod.replicas=7", "deployment.port=8181"},
+			wantReplicas: 7, wantPort: 8181},
+		{name: "set beats env", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "5", "RELGEN_DEPLOYMENT_PORT": "8080"},
+			set: []string{"environments.prod.replicas=7", "deployment.port=8181"}, wantReplicas: 7, wantPort: 8181},
+		// The environment's section still beats the base section, wherever
+		// each value came from.
+		{name: "base key from env does not beat the environment's key", env: map[string]string{"RELGEN_DEPLOYMENT_REPLICAS": "9"},
+			wantReplicas: 3, wantPort: 8000},
+		{name: "env sets a key the file does not have", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_PORT": "9090"},
+			wantReplicas: 3, wantPort: 9090},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			args := []string{"-f", validConfig}
+			for _, s := range tt.set {
+				args = append(args, "--set", s)
+			}
+			d := prodDeployment(t, args...)
+			if got := *d.Spec.Replicas; got != tt.wantReplicas {
+				t.Errorf("replicas = %d, want %d", got, tt.wantReplicas)
+			}
+			if got := podPort(t, d, "http"); got != tt.wantPort {
+				t.Errorf("http port = %d, want %d", got, tt.wantPort)
+			}
+		})
+	}
+}
+
+// TestEnvNestedKeys covers keys absent from the file, which viper only
+// sees in env vars when they are bound (spf13/viper#761).
+func TestEnvNestedKeys(t *testing.T) {
+	t.Setenv("RELGEN_RELEASE_COOKIE_SECRET", "other-cookie")
+	t.Setenv("RELGEN_DEPLOYMENT_HEALTH_PATH", "/healthz")
+	t.Setenv("RELGEN_CLUSTER_DIST_PORT", "9100")
+	d := prodDeployment(t, "-f", validConfig)
+	cookie, ok := podEnv(d, release.CookieEnv)
+	if !ok || cookie.ValueFrom == nil || cookie.ValueFrom.SecretKeyRef == nil || cookie.ValueFrom.SecretKeyRef.Name != "other-cookie" {
+		t.Errorf("%s = %+v, want it from Secret other-cookie", release.CookieEnv, cookie)
+	}
+	if p := d.Spec.Template.Spec.Containers[0].ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" {
+		t.Errorf("readiness probe = %+v, want GET /healthz", p)
+	}
+	if got := podPort(t, d, "dist"); got != 9100 {
+		t.Errorf("dist port = %d, want 9100", got)
+	}
+}
+
+func TestBadOverrides(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{name: "set with an unknown key", args: []string{"--set", "deployment.replicsa=3"},
+			want: "relgen: --set deployment.replicsa=3: want key=value with a config key such as deployment.replicas or environments.prod.replicas\n"},
+		{name: "set without a value", args: []string{"--set", "deployment.replicas"},
+			want: "relgen: --set deployment.replicas: want key=value"},
+		{name: "set for an environment the file does not have", args: []string{"--set", "environments.qa.replicas=1"},
+			want: "relgen: --set environments.qa.replicas=1: want key=value"},
+		// A bad value is blamed on where it came from, not on the file.
+		{name: "env value that is no number", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "lots"},
+			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: cannot parse value"},
+		{name: "env duration without unit", env: map[string]string{"RELGEN_CLUSTER_INTERVAL": "3"},
+			want: "relgen: RELGEN_CLUSTER_INTERVAL: cluster.interval: time: missing unit in duration\n"},
+		{name: "set value that is no number", env: map[string]string{"RELGEN_DEPLOYMENT_REPLICAS": "4"},
+			args: []string{"--set", "deployment.replicas=x"},
+			want: "relgen: --set deployment.replicas=x: deployment.replicas: cannot parse value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, stdout, stderr := run(t, append([]string{"manifests", "--env", "prod", "--image", pinnedRef, "-f", validConfig}, tt.args...)...)
+			if code != 1 || stdout != "" {
+				t.Errorf("exit code %d, stdout %d bytes; want 1 and nothing", code, len(stdout))
+			}
+			if !strings.HasPrefix(stderr, tt.want) {
+				t.Errorf("stderr = %q, want prefix %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestFormatsKeepKeys loads one config written as YAML, TOML and JSON:
+// map keys with dots, slashes and capitals survive viper in all three.
+func TestFormatsKeepKeys(t *testing.T) {
+	load := func(file string) *release.Config {
+		t.Helper()
+		cfg, err := loadConfig(&GlobalOptions{ConfigFile: file})
+		if err != nil {
+			t.Fatalf("loadConfig(%s): %v", file, err)
+		}
+		return cfg
+	}
+	want := load("testdata/formats/relgen.yaml")
+	labels := map[string]string{"app": "my-app", "example.com/Team": "Core", "app.kubernetes.io/part-of": "Shop"}
+	if diff := cmp.Diff(labels, want.Deployment.Labels); diff != "" {
+		t.Errorf("deployment.labels mismatch (-want +got):\n%s", diff)
+	}
+	env := map[string]string{"HOST": "example.com", "MixedCase_Var": "Mixed", "URL": "https://$(HOST)/"}
+	if diff := cmp.Diff(env, want.Deployment.Env); diff != "" {
+		t.Errorf("deployment.env mismatch (-want +got):\n%s", diff)
+	}
+	prod := want.Environments["prod"]
+	if diff := cmp.Diff(map[string]string{"Region_EU": "1"}, prod.Env); diff != "" {
+		t.Errorf("environments.prod.env mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"example.com/Env": "Prod"}, prod.Labels); diff != "" {
+		t.Errorf("environments.prod.labels mismatch (-want +got):\n%s", diff)
+	}
+
+	_, yamlOut, _ := run(t, "manifests", "--env", "prod", "--image", pinnedRef, "-f", "testdata/formats/relgen.yaml")
+	d := deploymentOf(t, yamlOut)
+	podLabels := d.Spec.Template.Labels
+	for k, v := range map[string]string{"example.com/Team": "Core", "example.com/Env": "Prod", "app.kubernetes.io/part-of": "Shop"} {
+		if podLabels[k] != v || d.Spec.Selector.MatchLabels[k] != v {
+			t.Errorf("label %s: pod %q, selector %q; want %q", k, podLabels[k], d.Spec.Selector.MatchLabels[k], v)
+		}
+	}
+	for _, name := range []string{"HOST", "MixedCase_Var", "URL", "Region_EU", "POD_NAME"} {
+		if _, ok := podEnv(d, name); !ok {
+			t.Errorf("Deployment env lacks %s", name)
+		}
+	}
+
+	for _, file := range []string{"testdata/formats/relgen.toml", "testdata/formats/relgen.json"} {
+		t.Run(file, func(t *testing.T) {
+			got := load(file)
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(release.Config{}, "Origin")); diff != "" {
+				t.Errorf("config differs from the YAML one (-yaml +this):\n%s", diff)
+			}
+			code, out, stderr := run(t, "manifests", "--env", "prod", "--image", pinnedRef, "-f", file)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if diff := cmp.Diff(yamlOut, out); diff != "" {
+				t.Errorf("manifests differ from the YAML config's (-yaml +this):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEnvironmentWithoutOverrides: "prod:" with nothing under it is still
+// an environment (viper drops keys with empty values).
+func TestEnvironmentWithoutOverrides(t *testing.T) {
+	d := prodDeployment(t, "-f", "testdata/relgen-bare-env.yaml")
+	if d.Namespace != release.DefaultNamespace || *d.Spec.Replicas != release.DefaultReplicas {
+		t.Errorf("Deployment %s/%s with %d replicas, want the defaults", d.Namespace, d.Name, *d.Spec.Replicas)
+	}
+}
+
+func TestRelativePaths(t *testing.T) {
+	cfg, err := loadConfig(&GlobalOptions{ConfigFile: "testdata/errors/missing-var.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Release.VMArgs, "testdata/errors/missing-var.vm.args"; got != want {
+		t.Errorf("release.vm_args = %q, want %q (relative to the config file)", got, want)
+	}
+}
+
+func TestVMArgsResolve(t *testing.T) {
+	t.Run("variables set", func(t *testing.T) {
+		t.Setenv("MY_POD_IP", "10.0.0.7")
+		t.Setenv("RELEASE_COOKIE", "s3cret")
+		code, stdout, stderr := run(t, "vmargs", "-f", validConfig, "--env", "prod", "--resolve")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		for _, line := range []string{"-name myapp@10.0.0.7\n", "-setcookie s3cret\n"} {
+			if !strings.Contains(stdout, line) {
+				t.Errorf("resolved vm.args lacks %q:\n%s", line, stdout)
+			}
+		}
+		if strings.Contains(stdout, "${") {
+			t.Errorf("resolved vm.args still has a placeholder:\n%s", stdout)
+		}
+	})
+	t.Run("variables unset", func(t *testing.T) {
+		for _, k := range []string{"MY_POD_IP", "RELEASE_COOKIE"} {
+			t.Setenv(k, "") // restores the variable afterwards
+			os.Unsetenv(k)
+		}
+		code, stdout, stderr := run(t, "vmargs", "-f", validConfig, "--env", "prod", "--resolve")
+		if code != 1 || stdout != "" {
+			t.Errorf("exit %d, stdout %q; want 1 and nothing", code, stdout)
+		}
+		for _, name := range []string{"${MY_POD_IP}", "${RELEASE_COOKIE}"} {
+			if !strings.Contains(stderr, name+" is not set") {
+				t.Errorf("stderr does not name %s:\n%s", name, stderr)
+			}
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if !strings.HasPrefix(l, "relgen: ") {
+				t.Errorf("stderr line %q does not start with relgen: ", l)
+			}
+		}
+	})
+	t.Run("without resolve the placeholders stay", func(t *testing.T) {
+		code, stdout, _ := run(t, "vmargs", "-f", validConfig, "--env", "prod")
+		if code != 0 || !strings.Contains(stdout, "-name myapp@${MY_POD_IP}\n") {
+			t.Errorf("exit %d, vm.args:\n%s\nwant -name myapp@${MY_POD_IP}", code, stdout)
+		}
+	})
+}
+
+func TestNoEnvFlag(t *testing.T) {
+	for _, verb := range []string{"manifests", "vmargs"} {
+		t.Run(verb, func(t *testing.T) {
+			code, _, stderr := run(t, verb, "-f", validConfig)
+			if code != 1 || stderr != "relgen: --env is required\n" {
+				t.Errorf("exit %d, stderr %q; want 1 and relgen: --env is required", code, stderr)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := run(t, "version")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if v, ok := strings.CutPrefix(stdout, "relgen "); !ok || strings.TrimSpace(v) == "" {
+		t.Errorf("version printed %q, want relgen VERSION", stdout)
+	}
+
+	old := Version
+	t.Cleanup(func() { Version = old })
+	Version = "v1.2.3"
+	if _, stdout, _ := run(t, "version"); stdout != "relgen v1.2.3\n" {
+		t.Errorf("with Version set, printed %q, want %q", stdout, "relgen v1.2.3\n")
+	}
+}
+
+// TestWholeNumber: YAML gives ints, TOML int64s, JSON float64s; none may
+// be truncated or wrap around on the way into an int32 key.
+func TestWholeNumber(t *testing.T) {
+	int32Type := reflect.TypeOf(int32(0))
+	tests := []struct {
+		name    string
+		data    any
+		wantErr string
+	}{
+		{name: "int", data: 3},
+		{name: "int64 at the limit", data: int64(math.MaxInt32)},
+		{name: "json whole float", data: float64(8000)},
+		{name: "string is left to mapstructure", data: "12"},
+		{name: "fraction", data: 2.5, wantErr: "2.5 is not a whole number"},
+		{name: "int64 too large", data: int64(4294975296), wantErr: "4294975296 is out of range"},
+		{name: "int64 too small", data: int64(math.MinInt32 - 1), wantErr: "-2147483649 is out of range"},
+		{name: "uint64 too large", data: uint64(math.MaxUint64), wantErr: "18446744073709551615 is out of range"},
+		{name: "float too large", data: 1e19, wantErr: "1e+19 is out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := wholeNumber(reflect.TypeOf(tt.data), int32Type, tt.data)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("wholeNumber(%v) error: %v", tt.data, err)
+			case tt.wantErr == "" && got != tt.data:
+				t.Errorf("wholeNumber(%v) = %v, want the value unchanged", tt.data, got)
+			case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
+				t.Errorf("wholeNumber(%v) error = %v, want %q", tt.data, err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := wholeNumber(reflect.TypeOf(2.5), reflect.TypeOf(""), 2.5); err != nil {
+		t.Errorf("wholeNumber into a string field: %v, want no opinion", err)
+	}
+}

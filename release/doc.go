@@ -1,0 +1,16 @@
+// Package release holds relgen's config schema (relgen.yaml as written),
+// its defaults and checks, and the per-environment Spec that every
+// generator works from.
+//
+// A Config is what the user wrote; Source keeps the file as parsed, with
+// key case and YAML line numbers, so loaders can reject unknown keys and
+// errors can name file, line and key path (FieldError). Resolve merges one
+// environment over the base sections, applies defaults and derives the
+// Topology: the node basename, headless Service, namespace, DNS name and
+// ports that vm.args, discovery config and manifests must agree on. They
+// are derived here once and passed down, never rebuilt. Validate checks
+// every environment and reports all problems at once.
+//
+// The package imports no other relgen package, so that every part of
+// relgen can depend on it; a test enforces this.
+package release

@@ -1,0 +1,100 @@
+package release
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+)
+
+// parse reads a config the way the CLI loader does, minus viper: the
+// Source gives lines and the unknown-key check, mapstructure the decoding
+// (names matched case-insensitively, unused keys an error).
+func parse(t *testing.T, file, text string) *Config {
+	t.Helper()
+	src, err := ParseSource(file, []byte(text))
+	if err != nil {
+		t.Fatalf("ParseSource(%s): %v", file, err)
+	}
+	if err := src.UnknownKeys(); err != nil {
+		t.Fatalf("UnknownKeys(%s): %v", file, err)
+	}
+	var cfg Config
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:      &cfg,
+		ErrorUnused: true,
+		DecodeHook:  mapstructure.StringToTimeDurationHookFunc(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(src.Raw); err != nil {
+		t.Fatalf("decoding %s: %v", file, err)
+	}
+	cfg.Origin = src.Origin
+	return &cfg
+}
+
+// parseFile is parse for a file on disk.
+func parseFile(t *testing.T, path string) *Config {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parse(t, path, string(b))
+}
+
+// minimal is the smallest valid config: everything else defaults.
+func minimal() *Config {
+	return &Config{
+		Release:      ReleaseConfig{Name: "my_app"},
+		Image:        ImageConfig{Repository: "registry.example.com/acme/my_app"},
+		Environments: map[string]Environment{"prod": {}},
+	}
+}
+
+// fieldErrorsOf flattens a joined error into its FieldErrors, failing the
+// test on anything else.
+func fieldErrorsOf(t *testing.T, err error) []*FieldError {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var out []*FieldError
+	for _, e := range unjoin(err) {
+		var fe *FieldError
+		if !errors.As(e, &fe) {
+			t.Fatalf("error %q (%T) is not a *FieldError", e, e)
+		}
+		out = append(out, fe)
+	}
+	return out
+}
+
+// located is the part of a FieldError tests compare: where, not the prose.
+type located struct {
+	Line int
+	Path string
+}
+
+func locations(t *testing.T, err error) []located {
+	t.Helper()
+	var out []located
+	for _, fe := range fieldErrorsOf(t, err) {
+		out = append(out, located{fe.Line, fe.Path})
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func dur(s string) *time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return &d
+}
