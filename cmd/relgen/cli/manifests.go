@@ -36,23 +36,9 @@ a protected environment refuses.`,
   relgen manifests --env staging --record build.json -o deploy/staging`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, spec, err := loadSpec(g, o.Env)
+			b, err := o.generate(cmd, g)
 			if err != nil {
 				return err
-			}
-			opts, err := runtimeOptions(cfg, spec)
-			if err != nil {
-				return err
-			}
-			if opts.Image, err = o.image(); err != nil {
-				return err
-			}
-			b, err := manifests.Generate(spec, opts)
-			if err != nil {
-				return err
-			}
-			for _, w := range b.Warnings {
-				warn(cmd, w)
 			}
 			if o.OutputDir != "" {
 				return writeFiles(o.OutputDir, b)
@@ -60,13 +46,42 @@ a protected environment refuses.`,
 			return b.WriteYAML(cmd.OutOrStdout())
 		},
 	}
+	o.addFlags(cmd, "environment to generate (a key of environments)")
+	cmd.Flags().StringVarP(&o.OutputDir, "output-dir", "o", "", "write one file per object into this directory instead of stdout")
+	return cmd
+}
+
+// addFlags registers the flags that choose the environment and the image.
+func (o *ManifestsOptions) addFlags(cmd *cobra.Command, envUsage string) {
 	f := cmd.Flags()
-	f.StringVar(&o.Env, "env", "", "environment to generate (a key of environments)")
-	f.StringVarP(&o.OutputDir, "output-dir", "o", "", "write one file per object into this directory instead of stdout")
+	f.StringVar(&o.Env, "env", "", envUsage)
 	f.StringVar(&o.Image, "image", "", "image reference, preferably REPO@sha256:DIGEST")
 	f.StringVar(&o.Record, "record", "", "build record written by relgen build --record; pins the image by digest")
 	cmd.MarkFlagsMutuallyExclusive("image", "record")
-	return cmd
+}
+
+// generate loads the config and builds the environment's cross-checked
+// bundle, printing its warnings.
+func (o *ManifestsOptions) generate(cmd *cobra.Command, g *GlobalOptions) (*manifests.Bundle, error) {
+	cfg, spec, err := loadSpec(g, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := runtimeOptions(cfg, spec)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Image, err = o.image(); err != nil {
+		return nil, err
+	}
+	b, err := manifests.Generate(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range b.Warnings {
+		warn(cmd, w)
+	}
+	return b, nil
 }
 
 func (o *ManifestsOptions) image() (string, error) {

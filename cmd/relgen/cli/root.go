@@ -43,6 +43,8 @@ RELGEN_ENVIRONMENTS_PROD_REPLICAS) > the config file > defaults.`,
 	root.PersistentFlags().StringArrayVar(&g.Set, "set", nil, "override a config key, e.g. --set environments.prod.replicas=4 (repeatable)")
 	root.AddCommand(
 		newManifestsCommand(g),
+		newCheckCommand(g),
+		newSecretCommand(g),
 		newVMArgsCommand(g),
 		newVersionCommand(),
 	)
