@@ -277,7 +277,9 @@ func TestVMArgsResolve(t *testing.T) {
 	t.Run("variables unset", func(t *testing.T) {
 		for _, k := range []string{"MY_POD_IP", "RELEASE_COOKIE"} {
 			t.Setenv(k, "") // restores the variable afterwards
-			os.Unsetenv(k)
+			if err := os.Unsetenv(k); err != nil {
+				t.Fatal(err)
+			}
 		}
 		code, stdout, stderr := run(t, "vmargs", "-f", validConfig, "--env", "prod", "--resolve")
 		if code != 1 || stdout != "" {

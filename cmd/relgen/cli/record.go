@@ -1,27 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"strings"
+	"github.com/relgen/relgen/release/image"
 )
 
-// recordReference reads the image reference from a build record.
-// TODO(image): replace with image.ReadRecordFile once release/image lands.
+// recordReference reads the digest-pinned image reference from a build
+// record written by relgen build --record.
 func recordReference(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	r, err := image.ReadRecordFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading build record: %w", err)
-	}
-	var r struct {
-		Reference string `json:"reference"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if !strings.Contains(r.Reference, "@sha256:") {
-		return "", fmt.Errorf("%s: reference %q is not pinned by digest", path, r.Reference)
+		return "", err
 	}
 	return r.Reference, nil
 }

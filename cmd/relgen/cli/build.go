@@ -1,0 +1,308 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/release/image"
+)
+
+// BuildOptions are the flags of relgen build.
+type BuildOptions struct {
+	OCILayout string
+	Tarball   string
+	Push      bool
+	Record    string
+	Platforms []string
+	// ReleaseDirs maps a platform to its release directory, for
+	// multi-platform builds ("linux/arm64=_build/arm64/rel/myapp").
+	ReleaseDirs map[string]string
+	SkipBuild   bool
+}
+
+func newBuildCommand(g *GlobalOptions) *cobra.Command {
+	o := &BuildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "Build the release's OCI image and push it, or write it to disk",
+		Long: `Run release.build (with MIX_ENV=prod), then pack the release directory
+into a layered, reproducible OCI image without a container daemon: ERTS,
+third-party apps, the project's own apps, then releases/ and bin/, so that a
+code-only change makes one new app layer. Unchanged layers come from the
+layer cache and are not uploaded again. releases/COOKIE is never packed.
+
+The image is pushed to image.repository (tagged with the release version)
+unless --push=false; --oci-layout and --tarball also write it to disk.
+Stdout carries only the pinned reference, repository@sha256:..., for
+relgen manifests --image; --record writes it with the layer digests for
+relgen manifests --record. Times in the image come from SOURCE_DATE_EPOCH
+(default 0), so the same release always gives the same digest.`,
+		Example: `  relgen build --record build.json
+  relgen build --push=false --oci-layout out/image --skip-build
+  relgen manifests --env prod --record build.json | kubectl apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg, err := loadConfig(g)
+			if err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			if !o.SkipBuild && len(cfg.Release.Build) > 0 {
+				if err := runReleaseBuild(ctx, g, cfg.Release.Build, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
+			res, err := o.build(cmd, g, cfg)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = res.Close() }()
+			ref, err := o.publish(ctx, cfg, res, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), ref)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.OCILayout, "oci-layout", "", "also write the image as an OCI image layout into this directory")
+	f.StringVar(&o.Tarball, "tarball", "", "also write the image as a tarball for docker load / podman load")
+	f.BoolVar(&o.Push, "push", true, "push the image to image.repository (--push=false: only build and print the digest)")
+	f.StringVar(&o.Record, "record", "", "write the build record (reference, digest, layers) as JSON for relgen manifests --record")
+	f.StringSliceVar(&o.Platforms, "platform", nil, "platforms to build, e.g. linux/arm64 (default image.platforms, else linux/amd64)")
+	f.StringToStringVar(&o.ReleaseDirs, "release-dir", nil, "release directory per platform for multi-platform images, e.g. linux/arm64=_build/arm64/rel/myapp")
+	f.BoolVar(&o.SkipBuild, "skip-build", false, "do not run release.build; pack the release directory as it is")
+	return cmd
+}
+
+// runReleaseBuild runs release.build in the config file's directory with
+// MIX_ENV=prod, its output streamed to stderr (stdout is for the reference).
+func runReleaseBuild(ctx context.Context, g *GlobalOptions, argv []string, stderr io.Writer) error {
+	c := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	c.Dir = filepath.Dir(g.ConfigFile)
+	c.Env = append(withoutVar(g.Environ(), "MIX_ENV"), "MIX_ENV=prod")
+	c.Stdout, c.Stderr = stderr, stderr
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("release.build %s: %w", strings.Join(argv, " "), err)
+	}
+	return nil
+}
+
+func withoutVar(env []string, key string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// build packs the release for every platform.
+func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) (*image.Result, error) {
+	ctx := cmd.Context()
+	platforms, err := o.platforms(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := buildOptions(cmd, g, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var targets []image.Target
+	for _, p := range platforms {
+		dir := o.ReleaseDirs[p.String()]
+		switch {
+		case dir == "" && len(platforms) > 1:
+			return nil, fmt.Errorf("--release-dir %s=DIR is missing: a multi-platform image needs one release per platform (ERTS is native code)", p.String())
+		case dir == "":
+			dir = cfg.Release.Path
+		}
+		if dir == "" {
+			return nil, cfg.Errorf("release.path", "is required: the built release directory to pack")
+		}
+		base, err := image.ResolveBase(ctx, cfg.Image.Base, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, image.Target{Dir: dir, Platform: p, Base: base})
+	}
+	var res *image.Result
+	if len(targets) == 1 {
+		res, err = image.Build(ctx, targets[0].Dir, append(opts, image.WithBase(targets[0].Base), image.WithPlatform(targets[0].Platform))...)
+	} else {
+		res, err = image.BuildIndex(ctx, targets, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRelease(cfg, res); err != nil {
+		_ = res.Close()
+		return nil, err
+	}
+	if k := res.Release.Kind; k != "" && k != kindOf(cfg) {
+		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", kindOf(cfg), res.Manifests[0].Dir, k))
+	}
+	return res, nil
+}
+
+func kindOf(cfg *release.Config) string {
+	if cfg.Release.Kind != "" {
+		return cfg.Release.Kind
+	}
+	return release.DefaultKind
+}
+
+// checkRelease makes sure the config and the built release agree on the
+// version the manifests will label the pods with.
+func checkRelease(cfg *release.Config, res *image.Result) error {
+	if v := cfg.Release.Version; v != "" && v != res.Release.Version {
+		return cfg.Errorf("release.version", "is %s but the release directory holds version %s", v, res.Release.Version)
+	}
+	return nil
+}
+
+func (o *BuildOptions) platforms(cfg *release.Config) ([]v1.Platform, error) {
+	specs := o.Platforms
+	if len(specs) == 0 {
+		specs = cfg.Image.Platforms
+	}
+	if len(specs) == 0 {
+		specs = []string{"linux/amd64"}
+	}
+	var out []v1.Platform
+	for _, s := range specs {
+		p, err := v1.ParsePlatform(s)
+		if err != nil || p.OS == "" || p.Architecture == "" {
+			return nil, fmt.Errorf("platform %q: want OS/ARCH[/VARIANT], e.g. linux/arm64", s)
+		}
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+// buildOptions turns the config and the environment into image options.
+func buildOptions(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) ([]image.Option, error) {
+	if cfg.Image.Base == "" {
+		return nil, cfg.Errorf("image.base", "is required: a registry reference such as debian:bookworm-slim, oci-layout:DIR, tarball:FILE or scratch")
+	}
+	created := time.Unix(0, 0)
+	if s, ok := environ(g)["SOURCE_DATE_EPOCH"]; ok && s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || sec < 0 {
+			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want whole seconds since 1970", s)
+		}
+		created = time.Unix(sec, 0)
+	}
+	opts := []image.Option{
+		image.WithName(cfg.Release.Name),
+		image.WithKind(kindOf(cfg)),
+		image.WithCreationTime(created),
+		image.WithAppLayers(cfg.Image.AppLayers),
+		image.WithExclude(cfg.Image.Exclude),
+		image.WithSource(cfg.Image.Source),
+		image.WithRevision(gitRevision(filepath.Dir(g.ConfigFile))),
+	}
+	if cfg.Image.User != "" {
+		opts = append(opts, image.WithUser(cfg.Image.User))
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		opts = append(opts, image.WithCacheDir(filepath.Join(dir, "relgen", "layers")))
+	} else {
+		warn(cmd, fmt.Sprintf("no user cache directory (%v): every layer is compressed anew", err))
+	}
+	if stderr := cmd.ErrOrStderr(); isTerminal(stderr) {
+		opts = append(opts, image.WithProgress(func(msg string) { fmt.Fprintln(stderr, msg) }))
+	}
+	return opts, nil
+}
+
+// gitRevision is the commit the config's directory is checked out at, for
+// the org.opencontainers.image.revision label; empty outside git.
+func gitRevision(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--verify", "-q", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// badTagChars are the characters a release version may have and a tag may
+// not ("1.0.0+build.1" is tagged 1.0.0_build.1).
+var badTagChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+
+// publish writes the outputs asked for and returns the pinned reference.
+func (o *BuildOptions) publish(ctx context.Context, cfg *release.Config, res *image.Result, stderr io.Writer) (string, error) {
+	tag := badTagChars.ReplaceAllString(res.Release.Version, "_")
+	if o.OCILayout != "" {
+		if err := image.WriteLayout(ctx, o.OCILayout, res, tag); err != nil {
+			return "", err
+		}
+	}
+	if o.Tarball != "" {
+		t, err := name.NewTag(cfg.Image.Repository + ":" + tag)
+		if err != nil {
+			return "", cfg.Errorf("image.repository", "%q with tag %s: %v", cfg.Image.Repository, tag, err)
+		}
+		if err := image.WriteTarball(ctx, o.Tarball, res, t); err != nil {
+			return "", err
+		}
+	}
+	var tags []string
+	if o.Push {
+		popts := []image.PushOption{image.WithTags(tag)}
+		if isTerminal(stderr) {
+			popts = append(popts, image.WithPushProgress(pushProgress(stderr)))
+		}
+		if _, err := image.Push(ctx, res, cfg.Image.Repository, popts...); err != nil {
+			return "", err
+		}
+		tags = []string{tag}
+	}
+	rec, err := res.Record(cfg.Image.Repository, tags...)
+	if err != nil {
+		return "", err
+	}
+	if o.Record != "" {
+		if err := image.WriteRecordFile(o.Record, rec); err != nil {
+			return "", err
+		}
+	}
+	return rec.Reference, nil
+}
+
+// pushProgress redraws one status line on the terminal.
+func pushProgress(w io.Writer) func(complete, total int64) {
+	return func(complete, total int64) {
+		fmt.Fprintf(w, "\rpushing %5.1f / %5.1f MB", float64(complete)/1e6, float64(total)/1e6)
+		if complete == total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

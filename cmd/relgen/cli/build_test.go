@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/relgen/relgen/bench/synth"
+	"github.com/relgen/relgen/release/image"
+)
+
+// buildProject writes a small synthetic release and a relgen.yaml for it
+// into a temporary directory and returns the config path. The release
+// build command only records MIX_ENV, so the release stays as written.
+func buildProject(t *testing.T, repository, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, _, err := synth.Write(filepath.Join(dir, "rel"), synth.Options{Scale: 0.05, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `release:
+  name: benchapp
+  kind: mix
+  path: rel
+  build: [sh, -c, 'echo building with MIX_ENV=$MIX_ENV >&2; echo $MIX_ENV > built']
+image:
+  repository: ` + repository + `
+  base: scratch
+` + extra + `
+environments:
+  prod: {namespace: default}
+`
+	path := filepath.Join(dir, "relgen.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Keep the layer cache out of the real user cache.
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	return path
+}
+
+func TestBuildCommand(t *testing.T) {
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	repo := strings.TrimPrefix(s.URL, "http://") + "/acme/benchapp"
+	cfg := buildProject(t, repo, "")
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	out := t.TempDir()
+	layoutDir, tarball, record := filepath.Join(out, "layout"), filepath.Join(out, "image.tar"), filepath.Join(out, "build.json")
+
+	code, stdout, stderr := run(t, "-f", cfg, "build", "--oci-layout", layoutDir, "--tarball", tarball, "--record", record)
+	if code != 0 {
+		t.Fatalf("relgen build: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "building with MIX_ENV=prod") {
+		t.Errorf("release.build output missing from stderr:\n%s", stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "built")); string(b) != "prod\n" {
+		t.Errorf("release.build ran with MIX_ENV=%q, want prod", b)
+	}
+	ref, err := name.NewDigest(strings.TrimSuffix(stdout, "\n"))
+	if err != nil || stdout != ref.String()+"\n" || ref.Context().String() != repo {
+		t.Fatalf("stdout = %q, want only %s@sha256:...", stdout, repo)
+	}
+
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatalf("pulling %s: %v", ref, err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Created.Unix() != 1700000000 || cf.Config.Cmd[0] != "start" || cf.Config.Entrypoint[0] != "/app/bin/benchapp" {
+		t.Errorf("config created %v, cmd %v, entrypoint %v", cf.Created, cf.Config.Cmd, cf.Config.Entrypoint)
+	}
+	if _, err := remote.Image(mustParse(t, repo+":"+synth.Version)); err != nil {
+		t.Errorf("tag %s was not pushed: %v", synth.Version, err)
+	}
+
+	rec, err := image.ReadRecordFile(record)
+	if err != nil || rec.Reference != ref.String() {
+		t.Errorf("record = %+v, %v, want reference %s", rec, err, ref)
+	}
+	idx, err := layout.ImageIndexFromPath(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := idx.IndexManifest(); err != nil || m.Manifests[0].Digest.String() != ref.DigestStr() {
+		t.Errorf("layout holds %v, want %s", m, ref.DigestStr())
+	}
+	if _, err := os.Stat(tarball); err != nil {
+		t.Errorf("tarball: %v", err)
+	}
+
+	// The record pins the Deployment's image to exactly this digest.
+	code, stdout, stderr = run(t, "-f", cfg, "manifests", "--env", "prod", "--record", record)
+	if code != 0 {
+		t.Fatalf("relgen manifests --record: exit %d\n%s", code, stderr)
+	}
+	if d := deploymentOf(t, stdout); d.Spec.Template.Spec.Containers[0].Image != ref.String() {
+		t.Errorf("Deployment image = %s, want %s", d.Spec.Template.Spec.Containers[0].Image, ref)
+	}
+
+	// Building again gives the same digest, without pushing.
+	code, again, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+	if code != 0 || again != ref.String()+"\n" {
+		t.Errorf("second build: exit %d, stdout %q, want %s\n%s", code, again, ref, stderr)
+	}
+}
+
+func mustParse(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestBuildCommandErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra string // appended to the image section
+		args  []string
+		edit  func(t *testing.T, dir string)
+		want  string
+	}{
+		{
+			name: "not built",
+			edit: func(t *testing.T, dir string) { _ = os.RemoveAll(filepath.Join(dir, "rel", "releases")) },
+			want: "not a release directory: ",
+		},
+		{
+			name: "version mismatch",
+			edit: func(t *testing.T, dir string) {
+				p := filepath.Join(dir, "relgen.yaml")
+				b, _ := os.ReadFile(p)
+				_ = os.WriteFile(p, []byte(strings.Replace(string(b), "kind: mix", "kind: mix\n  version: 9.9.9", 1)), 0o644)
+			},
+			want: "release.version: is 9.9.9 but the release directory holds version 0.1.0",
+		},
+		{name: "bad platform", args: []string{"--platform", "amd64"}, want: `platform "amd64": want OS/ARCH`},
+		{name: "two platforms, one dir", args: []string{"--platform", "linux/amd64,linux/arm64"}, want: "--release-dir linux/amd64=DIR is missing"},
+		{name: "own app missing", extra: "  app_layers: [nope]\n", want: `own app "nope" not found`},
+		{
+			name: "failing release.build",
+			edit: func(t *testing.T, dir string) {
+				p := filepath.Join(dir, "relgen.yaml")
+				b, _ := os.ReadFile(p)
+				_ = os.WriteFile(p, []byte(strings.Replace(string(b), "echo $MIX_ENV > built", "exit 3", 1)), 0o644)
+			},
+			args: []string{},
+			want: "release.build sh -c echo building with MIX_ENV=$MIX_ENV >&2; exit 3: exit status 3",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := buildProject(t, "registry.example.com/acme/benchapp", tt.extra)
+			if tt.edit != nil {
+				tt.edit(t, filepath.Dir(cfg))
+			}
+			args := tt.args
+			if args == nil {
+				args = []string{"--skip-build"}
+			}
+			code, stdout, stderr := run(t, append([]string{"-f", cfg, "build", "--push=false"}, args...)...)
+			if code == 0 || stdout != "" || !strings.Contains(stderr, tt.want) {
+				t.Errorf("relgen build: exit %d, stdout %q, stderr %q; want failure with %q", code, stdout, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package image
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Record is what `relgen build --record FILE` writes and `relgen manifests
+// --record FILE` reads: the image pinned by digest, and what its layers hold.
+type Record struct {
+	// Reference is the image as repository@sha256:..., ready for a pod spec.
+	Reference string `json:"reference"`
+	// Digest is the manifest (or index) digest, sha256:...
+	Digest string `json:"digest"`
+	// Tags are the tags pushed along with the digest, if any.
+	Tags    []string `json:"tags,omitempty"`
+	Release string   `json:"release,omitempty"`
+	Version string   `json:"version,omitempty"`
+	// Platform and Layers describe a single-platform image.
+	Platform string        `json:"platform,omitempty"`
+	Layers   []LayerRecord `json:"layers,omitempty"`
+	// Manifests describe the images of a multi-platform index.
+	Manifests []ManifestRecord `json:"manifests,omitempty"`
+}
+
+// ManifestRecord is one platform's image within an index.
+type ManifestRecord struct {
+	Platform string        `json:"platform"`
+	Digest   string        `json:"digest"`
+	Layers   []LayerRecord `json:"layers"`
+}
+
+// LayerRecord describes one layer.
+type LayerRecord struct {
+	Digest string `json:"digest"`
+	DiffID string `json:"diffID,omitempty"`
+	Size   int64  `json:"size"`
+	// Kind is erts, deps, app, release, or base for the base image's layers.
+	Kind string `json:"kind"`
+	// App names the own application an app layer holds.
+	App string `json:"app,omitempty"`
+	// Files counts the files and symlinks in the layer (not directories).
+	Files int `json:"files,omitempty"`
+}
+
+func recordLayer(l v1.Layer, kind, app string, files int) (LayerRecord, error) {
+	d, err := l.Digest()
+	if err != nil {
+		return LayerRecord{}, err
+	}
+	id, err := l.DiffID()
+	if err != nil {
+		return LayerRecord{}, err
+	}
+	size, err := l.Size()
+	if err != nil {
+		return LayerRecord{}, err
+	}
+	return LayerRecord{Digest: d.String(), DiffID: id.String(), Size: size, Kind: kind, App: app, Files: files}, nil
+}
+
+// Record describes the result as published to repository (registry/path,
+// without tag or digest), with the tags pushed, if any.
+func (r *Result) Record(repository string, tags ...string) (Record, error) {
+	repo, err := name.NewRepository(repository)
+	if err != nil {
+		return Record{}, fmt.Errorf("repository %q: %w", repository, err)
+	}
+	rec := Record{
+		Reference: repo.Digest(r.Digest.String()).String(),
+		Digest:    r.Digest.String(),
+		Tags:      tags,
+		Release:   r.Release.Name,
+		Version:   r.Release.Version,
+	}
+	if r.Index == nil && len(r.Manifests) == 1 {
+		rec.Platform = r.Manifests[0].Platform.String()
+		rec.Layers = r.Manifests[0].Layers
+		return rec, nil
+	}
+	for _, m := range r.Manifests {
+		rec.Manifests = append(rec.Manifests, ManifestRecord{
+			Platform: m.Platform.String(), Digest: m.Digest.String(), Layers: m.Layers,
+		})
+	}
+	return rec, nil
+}
+
+// Validate checks that Reference is repository@digest and agrees with Digest.
+func (r Record) Validate() error {
+	d, err := name.NewDigest(r.Reference)
+	if err != nil {
+		return fmt.Errorf("reference %q: want repository@sha256:...: %w", r.Reference, err)
+	}
+	if r.Digest != "" && d.DigestStr() != r.Digest {
+		return fmt.Errorf("reference %s does not match digest %s", r.Reference, r.Digest)
+	}
+	return nil
+}
+
+// WriteRecordFile writes rec as indented JSON to path, atomically.
+func WriteRecordFile(path string, rec Record) error {
+	if err := rec.Validate(); err != nil {
+		return fmt.Errorf("writing record %s: %w", path, err)
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing record %s: %w", path, err)
+	}
+	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("writing record %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadRecordFile reads a record written by WriteRecordFile; its reference
+// must be a valid repository@sha256:... reference.
+func ReadRecordFile(path string) (Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Record{}, fmt.Errorf("reading record: %w", err)
+	}
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
+	}
+	if err := rec.Validate(); err != nil {
+		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
+	}
+	return rec, nil
+}
