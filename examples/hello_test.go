@@ -1,0 +1,141 @@
+package examples_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/relgen/relgen/cmd/relgen/cli"
+	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/release/image"
+)
+
+// relgen runs the CLI and returns stdout, failing the test on a non-zero
+// exit.
+func relgen(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := cli.Execute(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("relgen %s: exit %d:\n%s", strings.Join(args, " "), code, stderr.String())
+	}
+	return stdout.String()
+}
+
+// copyTree copies the example project (without build output) to dst, so
+// the test's mix release does not write into the repository.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() && (rel == "_build" || rel == "deps") {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHelloBuild is issue 4's promise on a real Elixir project: relgen
+// build runs mix release, packs the release reproducibly (two builds from
+// scratch give one digest), pushes it to a registry, and the staging and
+// prod bundles both run exactly that digest.
+func TestHelloBuild(t *testing.T) {
+	tool(t, "mix")
+	if testing.Short() {
+		t.Skip("builds a release with mix")
+	}
+	project := t.TempDir()
+	copyTree(t, "hello", project)
+	cfg := filepath.Join(project, "relgen.yaml")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("MIX_HOME", filepath.Join(home, "mix"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	repo := strings.TrimPrefix(s.URL, "http://") + "/acme/hello"
+
+	layout1, record := filepath.Join(project, "image1"), filepath.Join(project, "build.json")
+	first := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--push=false", "--oci-layout", layout1))
+
+	// A second build from a clean slate: new _build, new layer cache.
+	if err := os.RemoveAll(filepath.Join(project, "_build")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache2"))
+	pushed := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--set", "image.repository="+repo, "--record", record))
+
+	_, d1, _ := strings.Cut(first, "@")
+	_, d2, _ := strings.Cut(pushed, "@")
+	if d1 == "" || d1 != d2 {
+		t.Fatalf("two builds of the same project: %s and %s, want one digest", first, pushed)
+	}
+	ref, err := name.NewDigest(pushed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref)
+	if err != nil {
+		t.Fatalf("pulling %s back: %v", ref, err)
+	}
+	if err := validate.Image(img); err != nil {
+		t.Fatalf("pulled image is invalid: %v", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cf.Config.Entrypoint, " ") + " " + strings.Join(cf.Config.Cmd, " "); got != "/app/bin/hello start" {
+		t.Errorf("entrypoint+cmd = %q, want /app/bin/hello start", got)
+	}
+	rec, err := image.ReadRecordFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Reference != pushed {
+		t.Errorf("record reference %s, want the printed %s", rec.Reference, pushed)
+	}
+
+	// Promotion: staging and prod run the very image that was built.
+	for _, env := range []string{"staging", "prod"} {
+		out := relgen(t, "manifests", "-f", cfg, "--env", env, "--set", "image.repository="+repo, "--record", record)
+		objs, err := manifests.Decode([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if d, ok := o.(*appsv1.Deployment); ok {
+				if got := d.Spec.Template.Spec.Containers[0].Image; got != pushed {
+					t.Errorf("%s Deployment runs %s, want %s", env, got, pushed)
+				}
+			}
+		}
+	}
+}
