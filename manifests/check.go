@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
@@ -66,7 +67,7 @@ func (b *Bundle) Check() error {
 	return errors.Join(errs...)
 }
 
-func kindOf(o interface{ GetObjectKind() schemaKind }) string {
+func kindOf(o interface{ GetObjectKind() schema.ObjectKind }) string {
 	return o.GetObjectKind().GroupVersionKind().Kind
 }
 
@@ -76,6 +77,8 @@ func (b *Bundle) checkDiscovery(headless *corev1.Service) []error {
 	s, plan := b.Spec, b.Plan
 	var errs []error
 	if plan.DNSName != "" {
+		// From the Service object itself, not the Topology: this is what
+		// cluster DNS will answer.
 		fqdn := fmt.Sprintf("%s.%s.svc.%s", headless.Name, headless.Namespace, s.Topology.Domain)
 		if plan.DNSName != fqdn {
 			errs = append(errs, s.Errorf("discovery", "%s queries %q, but the headless Service's DNS name is %q", s.Discovery, plan.DNSName, fqdn))

@@ -14,13 +14,10 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/relgen/relgen/manifests/discovery"
 )
-
-type schemaKind = schema.ObjectKind
 
 // Marshal renders one object as YAML without the fields an unsubmitted
 // object has no value for (creationTimestamp: null, status: {}).

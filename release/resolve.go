@@ -196,9 +196,9 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	s.Deployment = DeploymentSpec{
 		Name:                   m.str("name", "deployment.name", d.Name, ec.Name, obj),
 		Labels:                 labels,
-		Replicas:               m.int32("replicas", "deployment.replicas", d.Replicas, ec.Replicas, DefaultReplicas),
+		Replicas:               pick(&m, "replicas", "deployment.replicas", d.Replicas, ec.Replicas, DefaultReplicas),
 		Resources:              m.resources(d.Resources, ec.Resources),
-		TerminationGracePeriod: m.duration("termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
+		TerminationGracePeriod: pick(&m, "termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
 		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
 	}
 	s.Deployment.FieldEnv = sortedEnv(m.strMap("field_env", "deployment.field_env", d.FieldEnv, ec.FieldEnv))
@@ -210,10 +210,10 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		Service:         obj,
 		Domain:          m.str("domain", "cluster.domain", cl.Domain, ecl.Domain, DefaultDomain),
 		Selector:        labels,
-		HTTPPort:        m.int32("port", "deployment.port", d.Port, ec.Port, DefaultPort),
+		HTTPPort:        pick(&m, "port", "deployment.port", d.Port, ec.Port, DefaultPort),
 		EPMDPort:        EPMDPort,
-		DistPort:        m.int32("dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
-		Interval:        m.duration("interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
+		DistPort:        pick(&m, "dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
+		Interval:        pick(&m, "interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
 		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
 	}
 
@@ -265,20 +265,9 @@ func (m *merger) defaultPath(name, basePath string) string {
 	return basePath
 }
 
-func (m *merger) int32(name, basePath string, base, override *int32, def int32) int32 {
-	switch {
-	case override != nil:
-		m.paths[name] = m.envPath(name)
-		return *override
-	case base != nil:
-		m.paths[name] = basePath
-		return *base
-	}
-	m.paths[name] = basePath
-	return def
-}
-
-func (m *merger) duration(name, basePath string, base, override *time.Duration, def time.Duration) time.Duration {
+// pick returns the environment's value, else the base section's, else
+// def, recording which key path supplied it under name.
+func pick[T any](m *merger, name, basePath string, base, override *T, def T) T {
 	switch {
 	case override != nil:
 		m.paths[name] = m.envPath(name)
