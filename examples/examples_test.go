@@ -52,12 +52,24 @@ var examples = []example{
 		dir: "mix", image: "registry.example.com/acme/my_app@" + digest, envs: []string{"staging", "prod"},
 		envDiff: []string{
 			"*/metadata.namespace",
+			"RoleBinding/my-app-discovery/subjects.0.namespace",
 			"ConfigMap/my-app-runtime/data.discovery.config",
 			"ConfigMap/my-app-runtime/data.vm.args",
 			"Deployment/my-app/spec.replicas",
 			"Deployment/my-app/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
 			// prod adds POD_NAME from the Downward API, shifting the env list.
 			"Deployment/my-app/spec.template.spec.containers.0.env.*",
+		},
+	},
+	{
+		dir: "phoenix", image: "ghcr.io/acme/shop@" + digest, envs: []string{"staging", "prod"},
+		envDiff: []string{
+			"*/metadata.namespace",
+			"ConfigMap/shop-runtime/data.vm.args",
+			"Deployment/shop/spec.replicas",
+			"Deployment/shop/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
+			"Deployment/shop/spec.template.spec.containers.0.env.*",
+			"Deployment/shop/spec.template.spec.containers.0.resources.*",
 		},
 	},
 }
@@ -115,6 +127,10 @@ func TestExamples(t *testing.T) {
 var (
 	dnsNameTerm = regexp.MustCompile(`\{dns_name, <<"([^"]*)">>\}`)
 	appNameTerm = regexp.MustCompile(`\{app_name, <<"([^"]*)">>\}`)
+	// libcluster's Kubernetes strategy.
+	k8sBasenameTerm  = regexp.MustCompile(`\{kubernetes_node_basename, <<"([^"]*)">>\}`)
+	k8sNamespaceTerm = regexp.MustCompile(`\{kubernetes_namespace, <<"([^"]*)">>\}`)
+	k8sSelectorTerm  = regexp.MustCompile(`\{kubernetes_selector, <<"([^"]*)">>\}`)
 	envRef      = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 )
 
@@ -171,17 +187,8 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 	}
 
 	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local", headless.Name, headless.Namespace)
-	cfg := cm.Data[manifests.DiscoveryKey]
-	if m := dnsNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != fqdn {
-		t.Errorf("discovery config dns_name = %v, want the headless Service's name %q", m, fqdn)
-	}
 	basename := nodeBasename(t, cm.Data[manifests.VMArgsKey], c.Env)
-	if m := appNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
-		t.Errorf("discovery config app_name = %v, want the node basename %q", m, basename)
-	}
-	if !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
-		t.Errorf("vm.args does not load the discovery config")
-	}
+	checkDiscovery(t, objs, dep, cm, fqdn, basename)
 
 	defined := map[string]bool{}
 	for _, e := range c.Env {
@@ -208,6 +215,65 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 	if !mounted {
 		t.Errorf("the runtime ConfigMap is not mounted at /etc/relgen")
 	}
+}
+
+// checkDiscovery asserts that the strategy's config points at this
+// bundle: the headless Service's DNS name, the node basename, the pod
+// labels and the namespace.
+func checkDiscovery(t *testing.T, objs []discovery.Object, dep *appsv1.Deployment, cm *corev1.ConfigMap, fqdn, basename string) {
+	t.Helper()
+	c := dep.Spec.Template.Spec.Containers[0]
+	cfg := cm.Data[manifests.DiscoveryKey]
+	if cfg != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
+		t.Errorf("vm.args does not load the discovery config")
+	}
+	switch {
+	case strings.Contains(cfg, "{peerage,"):
+		if m := dnsNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != fqdn {
+			t.Errorf("peerage dns_name = %v, want the headless Service's name %q", m, fqdn)
+		}
+		if m := appNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
+			t.Errorf("peerage app_name = %v, want the node basename %q", m, basename)
+		}
+	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes'"):
+		if m := k8sBasenameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
+			t.Errorf("kubernetes_node_basename = %v, want the node basename %q", m, basename)
+		}
+		if m := k8sNamespaceTerm.FindStringSubmatch(cfg); m == nil || m[1] != dep.Namespace {
+			t.Errorf("kubernetes_namespace = %v, want %q", m, dep.Namespace)
+		}
+		m := k8sSelectorTerm.FindStringSubmatch(cfg)
+		if m == nil {
+			t.Fatalf("no kubernetes_selector in %s", cfg)
+		}
+		sel, err := labels.Parse(m[1])
+		if err != nil || !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
+			t.Errorf("kubernetes_selector %q does not select the pods %v", m[1], dep.Spec.Template.Labels)
+		}
+		sa := dep.Spec.Template.Spec.ServiceAccountName
+		if sa == "" || !containsObject(objs, "ServiceAccount", sa) || !containsObject(objs, "RoleBinding", sa) {
+			t.Errorf("pods run as ServiceAccount %q, which the bundle does not define and bind", sa)
+		}
+		if a := dep.Spec.Template.Spec.AutomountServiceAccountToken; a == nil || !*a {
+			t.Errorf("the API strategy needs the service account token mounted")
+		}
+	default:
+		query := ""
+		for _, e := range c.Env {
+			if e.Name == "DNS_CLUSTER_QUERY" {
+				query = e.Value
+			}
+		}
+		if query != fqdn {
+			t.Errorf("DNS_CLUSTER_QUERY = %q, want the headless Service's name %q", query, fqdn)
+		}
+	}
+}
+
+func containsObject(objs []discovery.Object, kind, name string) bool {
+	return slices.ContainsFunc(objs, func(o discovery.Object) bool {
+		return o.GetObjectKind().GroupVersionKind().Kind == kind && o.GetName() == name
+	})
 }
 
 // nodeBasename is the part before '@' of the node name the pod boots with.

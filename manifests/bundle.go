@@ -68,7 +68,10 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 		return nil, err
 	}
 	cm := configMap(spec, b)
-	b.Objects = append(b.Objects, rt.Plan.Objects...)
+	for _, o := range rt.Plan.Objects {
+		o.SetLabels(standardLabels(spec))
+		b.Objects = append(b.Objects, o)
+	}
 	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), deployment(spec, b, cm))
 	if spec.Deployment.Replicas > 1 {
 		b.Objects = append(b.Objects, podDisruptionBudget(spec))

@@ -63,8 +63,26 @@ func (b *Bundle) Check() error {
 	} else {
 		errs = append(errs, b.checkDiscovery(headless)...)
 	}
+	if sel := b.Plan.Selector; sel != "" {
+		if ls, err := labels.Parse(sel); err != nil || !ls.Matches(labels.Set(pod.Labels)) {
+			fail("discovery", "%s lists pods with selector %q, which does not match the pod labels %v", s.Discovery, sel, pod.Labels)
+		}
+	}
+	if sa := b.Plan.ServiceAccount; sa != "" && !b.has("ServiceAccount", sa) {
+		fail("discovery", "%s needs the ServiceAccount %s, which the bundle lacks", s.Discovery, sa)
+	}
 	errs = append(errs, b.checkEnv(pod.Spec.Containers[0].Env)...)
 	return errors.Join(errs...)
+}
+
+// has reports whether the bundle holds an object of kind named name.
+func (b *Bundle) has(kind, name string) bool {
+	for _, o := range b.Objects {
+		if kindOf(o) == kind && o.GetName() == name {
+			return true
+		}
+	}
+	return false
 }
 
 func kindOf(o interface{ GetObjectKind() schema.ObjectKind }) string {

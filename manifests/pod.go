@@ -27,6 +27,8 @@ func deployment(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) *appsv1.Deploy
 	yes, no := true, false
 	grace := int64(s.Deployment.TerminationGracePeriod.Seconds())
 	volumes, mounts := volumes(s)
+	// Only a strategy that asks the Kubernetes API gets a token.
+	automount := b.Plan.ServiceAccount != ""
 	pod := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{
 			Labels:      standardLabels(s),
@@ -36,7 +38,8 @@ func deployment(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) *appsv1.Deploy
 			// The VM stops on SIGTERM (init:stop); give it time to leave
 			// the cluster cleanly.
 			TerminationGracePeriodSeconds: &grace,
-			AutomountServiceAccountToken:  &no,
+			ServiceAccountName:            b.Plan.ServiceAccount,
+			AutomountServiceAccountToken:  &automount,
 			EnableServiceLinks:            &no,
 			SecurityContext: &corev1.PodSecurityContext{
 				RunAsNonRoot:   &yes,

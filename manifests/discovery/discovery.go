@@ -38,6 +38,11 @@ type Plan struct {
 	// against the headless Service and the node name.
 	DNSName  string
 	Basename string
+	// ServiceAccount is the account the pods must run as (for strategies
+	// that ask the Kubernetes API), or empty; Selector the label selector
+	// such a strategy lists the release's pods with.
+	ServiceAccount string
+	Selector       string
 }
 
 // Strategy is one peer discovery library's view of the topology.
@@ -54,6 +59,9 @@ func register(s Strategy) { strategies[s.Name()] = s }
 
 func init() {
 	register(peerage{})
+	register(libclusterDNS{})
+	register(libclusterKubernetes{})
+	register(dnsCluster{})
 	register(none{})
 }
 

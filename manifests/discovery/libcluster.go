@@ -1,0 +1,156 @@
+package discovery
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/relgen/relgen/release"
+)
+
+// libclusterSetup is what a libcluster user adds to the application: the
+// dependency and a Cluster.Supervisor reading the topologies relgen's
+// config file sets.
+const libclusterSetup = `Add {:libcluster, "~> 3.3"} to the deps in mix.exs and start
+{Cluster.Supervisor, [Application.get_env(:libcluster, :topologies), [name: MyApp.ClusterSupervisor]]}
+in your application's supervision tree; relgen's config sets :topologies.`
+
+// topology is the name of the libcluster topology relgen writes.
+const topologyName = "relgen"
+
+// libclusterConfig renders the :libcluster application config for one
+// strategy module with its options.
+func libclusterConfig(t release.Topology, module string, opts proplist) string {
+	return configFile(fmt.Sprintf("Peer discovery for %s in namespace %s, written by relgen.\n"+
+		"Loaded after the release's sys.config, so these keys win.", t.Basename, t.Namespace),
+		pair{"libcluster", proplist{{"topologies", proplist{
+			{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", opts}}},
+		}}}})
+}
+
+func libclusterElixir(module string, opts []string) string {
+	return fmt.Sprintf("config :libcluster,\n  topologies: [\n    %s: [\n      strategy: %s,\n      config: [\n        %s\n      ]\n    ]\n  ]\n",
+		topologyName, module, strings.Join(opts, ",\n        "))
+}
+
+func millis(d time.Duration) int64 { return int64(d / time.Millisecond) }
+
+// libclusterDNS configures Cluster.Strategy.Kubernetes.DNS: it resolves
+// the headless Service's A records and connects to application_name@IP.
+type libclusterDNS struct{}
+
+func (libclusterDNS) Name() string { return release.DiscoveryLibclusterDNS }
+
+func (libclusterDNS) Plan(t release.Topology) (Plan, error) {
+	const module = "Cluster.Strategy.Kubernetes.DNS"
+	ms := millis(t.Interval)
+	return Plan{
+		Config: libclusterConfig(t, module, proplist{
+			{"service", binary(t.FQDN())},
+			{"application_name", binary(t.Basename)},
+			{"polling_interval", intval(ms)}, // libcluster counts milliseconds
+		}),
+		Elixir: libclusterElixir(module, []string{
+			fmt.Sprintf("service: %q", t.FQDN()),
+			fmt.Sprintf("application_name: %q", t.Basename),
+			fmt.Sprintf("polling_interval: %d", ms),
+		}),
+		Setup:    libclusterSetup,
+		DNSName:  t.FQDN(),
+		Basename: t.Basename,
+	}, nil
+}
+
+// libclusterKubernetes configures Cluster.Strategy.Kubernetes in :ip mode:
+// it lists the release's pods through the Kubernetes API, so the pods need
+// a ServiceAccount allowed to read them.
+type libclusterKubernetes struct{}
+
+func (libclusterKubernetes) Name() string { return release.DiscoveryLibclusterKubernetes }
+
+func (libclusterKubernetes) Plan(t release.Topology) (Plan, error) {
+	const module = "Cluster.Strategy.Kubernetes"
+	ms := millis(t.Interval)
+	selector := labelSelector(t.Selector)
+	account := release.ObjectName(t.Basename) + "-discovery"
+	return Plan{
+		Config: libclusterConfig(t, module, proplist{
+			{"mode", atom("ip")},
+			{"kubernetes_node_basename", binary(t.Basename)},
+			{"kubernetes_selector", binary(selector)},
+			{"kubernetes_namespace", binary(t.Namespace)},
+			{"polling_interval", intval(ms)},
+		}),
+		Elixir: libclusterElixir(module, []string{
+			"mode: :ip",
+			fmt.Sprintf("kubernetes_node_basename: %q", t.Basename),
+			fmt.Sprintf("kubernetes_selector: %q", selector),
+			fmt.Sprintf("kubernetes_namespace: %q", t.Namespace),
+			fmt.Sprintf("polling_interval: %d", ms),
+		}),
+		Setup:          libclusterSetup,
+		Objects:        rbac(t, account),
+		ServiceAccount: account,
+		Selector:       selector,
+		Basename:       t.Basename,
+	}, nil
+}
+
+// labelSelector writes labels as a Kubernetes selector string, sorted.
+func labelSelector(labels map[string]string) string {
+	parts := make([]string, 0, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+// rbac lets the pods' ServiceAccount read pods and endpoints in their own
+// namespace, which is all Cluster.Strategy.Kubernetes asks the API for.
+func rbac(t release.Topology, name string) []Object {
+	meta := metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Labels: t.Selector}
+	read := []string{"get", "list", "watch"}
+	return []Object{
+		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta},
+		&rbacv1.Role{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+			ObjectMeta: meta,
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"pods", "endpoints"}, Verbs: read},
+				{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: read},
+			},
+		},
+		&rbacv1.RoleBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+			ObjectMeta: meta,
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: t.Namespace}},
+		},
+	}
+}
+
+// dnsCluster feeds Phoenix's DNSCluster (the Phoenix >= 1.7 convention):
+// config/runtime.exs reads DNS_CLUSTER_QUERY and DNSCluster connects to
+// <own basename>@IP for every A record of the headless Service.
+type dnsCluster struct{}
+
+func (dnsCluster) Name() string { return release.DiscoveryDNSCluster }
+
+func (dnsCluster) Plan(t release.Topology) (Plan, error) {
+	return Plan{
+		Env: []corev1.EnvVar{{Name: "DNS_CLUSTER_QUERY", Value: t.FQDN()}},
+		Elixir: "# config/runtime.exs\n" +
+			"config :my_app, dns_cluster_query: System.get_env(\"DNS_CLUSTER_QUERY\") || :ignore\n",
+		Setup: `Add {:dns_cluster, "~> 0.1"} to the deps and start ` +
+			`{DNSCluster, query: Application.get_env(:my_app, :dns_cluster_query) || :ignore} in your supervision tree ` +
+			`(new Phoenix 1.7+ apps already do). DNSCluster polls every 5 s unless you pass :interval.`,
+		DNSName:  t.FQDN(),
+		Basename: t.Basename,
+	}, nil
+}
