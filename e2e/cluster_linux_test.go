@@ -1,0 +1,466 @@
+package e2e
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+)
+
+// cluster is the simulated cluster: one node with its network and DNS,
+// running the pods of one Deployment from relgen's bundle.
+type cluster struct {
+	t        *testing.T
+	tools    *tools
+	dir      string
+	net      *network
+	image    *unpackedImage
+	deploy   *appsv1.Deployment
+	headless *corev1.Service
+	// domain is the cluster domain kubelet is configured with.
+	domain string
+	pods   []*pod
+	ready  map[*pod]bool
+}
+
+func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy *appsv1.Deployment, headless *corev1.Service) *cluster {
+	c := &cluster{t: t, tools: tl, dir: dir, image: img, deploy: deploy, headless: headless, domain: "cluster.local", ready: map[*pod]bool{}}
+	c.net = newNetwork(t, tl, dir)
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("RELGEN_E2E_LOGS") == "1" {
+			for _, p := range c.pods {
+				t.Logf("log of pod %s:\n%s", p.name, p.log.String())
+			}
+		}
+	})
+	return c
+}
+
+// fqdn is the headless Service's DNS name.
+func (c *cluster) fqdn() string {
+	return fmt.Sprintf("%s.%s.svc.%s", c.headless.Name, c.headless.Namespace, c.domain)
+}
+
+// dnsRecords are what cluster DNS answers for the headless Service: the
+// IPs of the pods it selects, ready or not when it publishes not-ready
+// addresses.
+func (c *cluster) dnsRecords() map[string][]string {
+	var ips []string
+	for _, p := range c.pods {
+		if selects(c.headless.Spec.Selector, p.labels) && (c.headless.Spec.PublishNotReadyAddresses || c.ready[p]) {
+			ips = append(ips, p.ip)
+		}
+	}
+	return map[string][]string{c.fqdn(): ips}
+}
+
+// addPod does what the ReplicaSet controller, the scheduler and kubelet
+// do before a pod's container starts: name the pod, give it an IP,
+// compute the container's env and process from the pod template and the
+// API objects, and write the files it mounts.
+func (c *cluster) addPod(api *apiObjects) *pod {
+	c.t.Helper()
+	tmpl := c.deploy.Spec.Template
+	spec := &tmpl.Spec
+	if err := simulable(spec); err != nil {
+		c.t.Fatalf("deployment %s: %v", c.deploy.Name, err)
+	}
+	i := len(c.pods) + 1
+	hash := templateHash(c.t, tmpl)
+	name := fmt.Sprintf("%s-%s-%s", c.deploy.Name, hash, safeString(fmt.Sprint(i), 5))
+	netns, ip := c.net.addPod(i)
+	labels := map[string]string{"pod-template-hash": hash}
+	maps.Copy(labels, tmpl.Labels)
+	meta := podMeta{
+		Name: name, Namespace: c.deploy.Namespace, UID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+		IP: ip, HostIP: gateway, NodeName: "e2e-node", ServiceAccount: cmp.Or(spec.ServiceAccountName, "default"),
+		Labels: labels, Annotations: tmpl.Annotations,
+	}
+	ctr := &spec.Containers[0]
+	env, err := containerEnv(ctr, meta, api)
+	if err != nil {
+		c.t.Fatalf("pod %s: %v", name, err)
+	}
+	proc, err := containerProcess(c.image.config, spec, ctr, env, name)
+	if err != nil {
+		c.t.Fatalf("pod %s: %v", name, err)
+	}
+	dir := filepath.Join(c.dir, "pods", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	mounts, err := c.podFiles(dir, meta, spec)
+	if err != nil {
+		c.t.Fatalf("pod %s: %v", name, err)
+	}
+	vols, err := volumeMounts(dir, spec, ctr, api)
+	if err != nil {
+		c.t.Fatalf("pod %s: %v", name, err)
+	}
+	p := &pod{
+		t: c.t, tools: c.tools, name: name, netns: netns, ip: ip, dir: dir, labels: labels,
+		image: c.image.dir, mounts: append(mounts, vols...), proc: proc, log: &logBuffer{},
+	}
+	c.pods = append(c.pods, p)
+	return p
+}
+
+// simulable refuses pod specs the simulation would get wrong.
+func simulable(spec *corev1.PodSpec) error {
+	switch {
+	case len(spec.Containers) != 1:
+		return fmt.Errorf("%d containers; the simulation runs exactly one", len(spec.Containers))
+	case len(spec.InitContainers) > 0:
+		return errors.New("init containers are not simulated")
+	case spec.HostNetwork || spec.HostPID || spec.HostIPC:
+		return errors.New("host namespaces are not simulated")
+	case spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst:
+		return fmt.Errorf("dnsPolicy %s is not simulated", spec.DNSPolicy)
+	case spec.Hostname != "" || spec.Subdomain != "" || len(spec.HostAliases) > 0:
+		return errors.New("hostname, subdomain and hostAliases are not simulated")
+	case spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace:
+		return errors.New("a shared process namespace is not simulated")
+	}
+	return nil
+}
+
+// podFiles writes the files kubelet and the runtime give every container
+// (/etc/hosts, /etc/hostname, /etc/resolv.conf for dnsPolicy ClusterFirst)
+// and lists them with /proc, /dev and /sys as mounts.
+func (c *cluster) podFiles(dir string, m podMeta, spec *corev1.PodSpec) ([]mountSpec, error) {
+	ns := c.deploy.Namespace
+	files := map[string]string{
+		"hosts": "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+			"fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n" +
+			m.IP + "\t" + m.Name + "\n",
+		"hostname": m.Name + "\n",
+		"resolv.conf": fmt.Sprintf("search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n",
+			ns, c.domain, c.domain, c.domain, gateway),
+	}
+	mounts := []mountSpec{{Target: "/proc", Type: "proc"}, {Target: "/dev", Type: "dev"}, {Target: "/sys", Type: "sysfs"}}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(files[name]), 0o644); err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, mountSpec{Target: "/etc/" + name, Type: "bind", Source: p})
+	}
+	return mounts, nil
+}
+
+// volumeMounts materialises the container's volumes: a ConfigMap volume
+// in kubelet's layout (files are symlinks into ..data, which points at a
+// timestamped directory), an emptyDir as a pod-scoped directory that
+// survives container restarts.
+func volumeMounts(dir string, spec *corev1.PodSpec, ctr *corev1.Container, api *apiObjects) ([]mountSpec, error) {
+	var fsGroup *int64
+	if spec.SecurityContext != nil {
+		fsGroup = spec.SecurityContext.FSGroup
+	}
+	var out []mountSpec
+	for _, vm := range ctr.VolumeMounts {
+		if vm.SubPath != "" || vm.SubPathExpr != "" {
+			return nil, fmt.Errorf("volume mount %s: subPath is not simulated", vm.Name)
+		}
+		i := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == vm.Name })
+		if i < 0 {
+			return nil, fmt.Errorf("volume mount %s: no such volume in the pod", vm.Name)
+		}
+		v := spec.Volumes[i]
+		src := filepath.Join(dir, "volumes", v.Name)
+		var err error
+		switch {
+		case v.ConfigMap != nil:
+			err = configMapVolume(src, v.ConfigMap, api, fsGroup)
+		case v.EmptyDir != nil:
+			err = emptyDirVolume(src, fsGroup)
+		default:
+			err = errors.New("only configMap and emptyDir volumes are simulated")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+		}
+		out = append(out, mountSpec{Target: vm.MountPath, Type: "bind", Source: src, ReadOnly: vm.ReadOnly})
+	}
+	return out, nil
+}
+
+func configMapVolume(dir string, src *corev1.ConfigMapVolumeSource, api *apiObjects, fsGroup *int64) error {
+	data, ok := api.configMaps[src.Name]
+	if !ok && (src.Optional == nil || !*src.Optional) {
+		return fmt.Errorf("configmap %q not found", src.Name)
+	}
+	mode := int32(0o644)
+	if src.DefaultMode != nil {
+		mode = *src.DefaultMode
+	}
+	type item struct {
+		path string
+		mode int32
+	}
+	items := map[string]item{}
+	for k := range data {
+		items[k] = item{k, mode}
+	}
+	if len(src.Items) > 0 {
+		items = map[string]item{}
+		for _, it := range src.Items {
+			if _, ok := data[it.Key]; !ok {
+				return fmt.Errorf("configmap %q has no key %q", src.Name, it.Key)
+			}
+			m := mode
+			if it.Mode != nil {
+				m = *it.Mode
+			}
+			items[it.Key] = item{it.Path, m}
+		}
+	}
+	ts := "..2026_01_01_00_00_00.000000001"
+	if err := os.MkdirAll(filepath.Join(dir, ts), 0o755); err != nil {
+		return err
+	}
+	for key, it := range items {
+		if strings.Contains(it.path, "/") {
+			return fmt.Errorf("item path %q: nested paths are not simulated", it.path)
+		}
+		p := filepath.Join(dir, ts, it.path)
+		if err := os.WriteFile(p, []byte(data[key]), 0o600); err != nil {
+			return err
+		}
+		m := os.FileMode(it.mode)
+		if fsGroup != nil {
+			// kubelet hands volume files to the fsGroup, group-readable.
+			if err := os.Chown(p, 0, int(*fsGroup)); err != nil {
+				return err
+			}
+			m |= 0o440
+		}
+		if err := os.Chmod(p, m); err != nil {
+			return err
+		}
+		if err := os.Symlink(filepath.Join("..data", it.path), filepath.Join(dir, it.path)); err != nil {
+			return err
+		}
+	}
+	return os.Symlink(ts, filepath.Join(dir, "..data"))
+}
+
+func emptyDirVolume(dir string, fsGroup *int64) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	mode := os.FileMode(0o777)
+	if fsGroup != nil {
+		if err := os.Chown(dir, 0, int(*fsGroup)); err != nil {
+			return err
+		}
+		mode |= os.ModeSetgid
+	}
+	return os.Chmod(dir, mode)
+}
+
+// waitReady runs the container's startup and readiness probes from the
+// node, as kubelet does, until both pass, then republishes DNS.
+func (c *cluster) waitReady(p *pod, timeout time.Duration) {
+	c.t.Helper()
+	ctr := &c.deploy.Spec.Template.Spec.Containers[0]
+	for _, pr := range []*corev1.Probe{ctr.StartupProbe, ctr.ReadinessProbe} {
+		if pr == nil {
+			continue
+		}
+		c.eventually(timeout, fmt.Sprintf("probe of pod %s", p.name), func(ctx context.Context) error {
+			if !p.running() {
+				return errors.New("container exited")
+			}
+			return c.probe(ctx, p, ctr, pr)
+		})
+	}
+	c.ready[p] = true
+	c.net.publish(c.dnsRecords())
+}
+
+func (c *cluster) probe(ctx context.Context, p *pod, ctr *corev1.Container, pr *corev1.Probe) error {
+	switch {
+	case pr.HTTPGet != nil:
+		g := pr.HTTPGet
+		if g.Scheme != "" && g.Scheme != corev1.URISchemeHTTP || g.Host != "" || len(g.HTTPHeaders) > 0 {
+			return errors.New("only plain HTTP probes on the pod IP are simulated")
+		}
+		port, err := containerPort(ctr, g.Port)
+		if err != nil {
+			return err
+		}
+		code, err := c.net.httpGet(ctx, fmt.Sprintf("http://%s:%d%s", p.ip, port, g.Path))
+		if err != nil {
+			return err
+		}
+		if n, _ := strconv.Atoi(code); n < 200 || n >= 400 {
+			return fmt.Errorf("HTTP GET %s: status %s", g.Path, code)
+		}
+		return nil
+	case pr.TCPSocket != nil:
+		port, err := containerPort(ctr, pr.TCPSocket.Port)
+		if err != nil {
+			return err
+		}
+		return c.net.tcpConnect(ctx, fmt.Sprintf("%s:%d", p.ip, port))
+	}
+	return errors.New("only httpGet and tcpSocket probes are simulated")
+}
+
+func containerPort(ctr *corev1.Container, port intstr.IntOrString) (int32, error) {
+	if port.Type == intstr.Int {
+		return port.IntVal, nil
+	}
+	for _, p := range ctr.Ports {
+		if p.Name == port.StrVal {
+			return p.ContainerPort, nil
+		}
+	}
+	return 0, fmt.Errorf("probe port %q is not a named container port", port.StrVal)
+}
+
+// nodeView is what one node reports: its own name and its peers.
+type nodeView struct {
+	self  string
+	peers []string
+}
+
+const viewExpr = `IO.puts(Enum.join([node() | Enum.sort(Node.list())], " "))`
+
+// views asks every running pod's node for node() and Node.list(), in
+// parallel.
+func (c *cluster) views(ctx context.Context, pods []*pod) (map[*pod]nodeView, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+		out  = map[*pod]nodeView{}
+	)
+	for _, p := range pods {
+		wg.Go(func() {
+			s, err := p.rpc(ctx, viewExpr)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			lines := strings.Split(s, "\n")
+			f := strings.Fields(lines[len(lines)-1])
+			if len(f) == 0 {
+				errs = append(errs, fmt.Errorf("pod %s: rpc printed nothing", p.name))
+				return
+			}
+			out[p] = nodeView{self: f[0], peers: f[1:]}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func nodeName(p *pod) string { return releaseName + "@" + p.ip }
+
+// meshed checks that each of pods is the node <release>@<pod IP> and
+// sees exactly the others of pods.
+func (c *cluster) meshed(ctx context.Context, pods []*pod) error {
+	views, err := c.views(ctx, pods)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range pods {
+		v := views[p]
+		if v.self != nodeName(p) {
+			errs = append(errs, fmt.Errorf("pod %s runs node %s, want %s", p.name, v.self, nodeName(p)))
+		}
+		var want []string
+		for _, q := range pods {
+			if q != p {
+				want = append(want, nodeName(q))
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(v.peers, want) {
+			errs = append(errs, fmt.Errorf("Node.list() on %s = %v, want %v", v.self, v.peers, want))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// eventually polls check until it passes or timeout expires; there are
+// no fixed sleeps, only a short pause between attempts.
+func (c *cluster) eventually(timeout time.Duration, what string, check func(ctx context.Context) error) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithDeadline(c.t.Context(), deadline.Add(15*time.Second))
+		err := check(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.diagnose()
+			c.t.Fatalf("%s: not within %s:\n%v", what, timeout, err)
+		}
+		select {
+		case <-c.t.Context().Done():
+			c.t.Fatal(c.t.Context().Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// diagnose logs what each running node knows about discovery.
+func (c *cluster) diagnose() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const expr = `IO.inspect({Application.get_all_env(:peerage), ` +
+		`:inet_res.lookup(String.to_charlist(Application.get_env(:peerage, :dns_name, "")), :in, :a)})`
+	for _, p := range c.pods {
+		if p.running() {
+			out, err := p.rpc(ctx, expr)
+			c.t.Logf("pod %s: peerage env and DNS answer: %s %v", p.name, out, err)
+		}
+	}
+}
+
+// templateHash stands in for the ReplicaSet's pod-template-hash.
+func templateHash(t *testing.T, tmpl corev1.PodTemplateSpec) string {
+	b, err := yaml.Marshal(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return safeString(string(b), 10)
+}
+
+// safeString hashes s into n characters of the alphabet Kubernetes uses
+// for generated names.
+func safeString(s string, n int) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	v := h.Sum64()
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = alphabet[v%uint64(len(alphabet))]
+		v /= uint64(len(alphabet))
+	}
+	return string(out)
+}

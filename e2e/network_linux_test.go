@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The cluster network of the simulation: a "node" network namespace with
+// a bridge, one network namespace per pod plugged into it by a veth pair,
+// and dnsmasq on the bridge standing in for cluster DNS. Nothing touches
+// the machine's own interfaces or routes.
+
+const (
+	subnet   = "10.213.0"
+	gateway  = subnet + ".1"
+	dnsPort  = "53"
+	netHelp  = "relgen-e2e-net"
+	ipBridge = "br0"
+)
+
+type network struct {
+	t      *testing.T
+	tools  *tools
+	prefix string // relgen-e2e-<pid>
+	hostNS string
+	dir    string
+
+	created []string // network namespaces to delete, in order
+
+	dnsmasq   *exec.Cmd
+	dnsDone   chan struct{}
+	dnsLog    *logBuffer
+	hostsFile string
+}
+
+// newNetwork creates the node namespace and its bridge. Cleanup deletes
+// every namespace it created and stops dnsmasq, also when the test fails.
+func newNetwork(t *testing.T, tl *tools, dir string) *network {
+	n := &network{t: t, tools: tl, prefix: fmt.Sprintf("relgen-e2e-%d", os.Getpid()), dir: dir, dnsLog: &logBuffer{}}
+	n.hostNS = n.prefix + "-node"
+	n.sweep()
+	t.Cleanup(n.close)
+	n.addNS(n.hostNS)
+	n.ip("-n", n.hostNS, "link", "set", "lo", "up")
+	n.ip("-n", n.hostNS, "link", "add", ipBridge, "type", "bridge")
+	n.ip("-n", n.hostNS, "addr", "add", gateway+"/24", "dev", ipBridge)
+	n.ip("-n", n.hostNS, "link", "set", ipBridge, "up")
+	return n
+}
+
+// sweep deletes the network namespaces of an earlier run of this test
+// that was killed before its cleanup could run (its process is gone).
+func (n *network) sweep() {
+	out, err := exec.Command(n.tools.ip, "netns", "list").Output()
+	if err != nil {
+		n.t.Fatalf("ip netns list: %v", err)
+	}
+	re := regexp.MustCompile(`^relgen-e2e-(\d+)-\S+`)
+	for _, line := range strings.Split(string(out), "\n") {
+		m := re.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		n.t.Logf("deleting network namespace %s left behind by a killed run", m[0])
+		n.ip("netns", "delete", m[0])
+	}
+}
+
+func (n *network) ip(args ...string) {
+	n.t.Helper()
+	out, err := exec.Command(n.tools.ip, args...).CombinedOutput()
+	if err != nil {
+		n.t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (n *network) addNS(name string) {
+	n.t.Helper()
+	n.ip("netns", "add", name)
+	n.created = append(n.created, name)
+}
+
+// addPod creates pod i's network namespace, wired to the bridge, and
+// returns its name and IP.
+func (n *network) addPod(i int) (netns, ip string) {
+	n.t.Helper()
+	netns, ip = fmt.Sprintf("%s-pod%d", n.prefix, i), fmt.Sprintf("%s.%d", subnet, 10+i)
+	veth := fmt.Sprintf("veth%d", i)
+	n.addNS(netns)
+	n.ip("-n", n.hostNS, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns)
+	n.ip("-n", n.hostNS, "link", "set", veth, "master", ipBridge, "up")
+	n.ip("-n", netns, "link", "set", "lo", "up")
+	n.ip("-n", netns, "addr", "add", ip+"/24", "dev", "eth0")
+	n.ip("-n", netns, "link", "set", "eth0", "up")
+	n.ip("-n", netns, "route", "add", "default", "via", gateway)
+	return netns, ip
+}
+
+// startDNS runs dnsmasq on the bridge, authoritative for cluster.local:
+// a name it has no record for is NXDOMAIN, as with CoreDNS.
+func (n *network) startDNS(records map[string][]string) {
+	n.t.Helper()
+	n.hostsFile = filepath.Join(n.dir, "dns-hosts")
+	n.writeHosts(records)
+	cmd := exec.Command(n.tools.ip, "netns", "exec", n.hostNS, n.tools.dnsmasq,
+		"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+		"--addn-hosts="+n.hostsFile, "--local=/cluster.local/",
+		"--listen-address="+gateway, "--bind-interfaces", "--port="+dnsPort,
+		"--pid-file="+filepath.Join(n.dir, "dnsmasq.pid"),
+		// As root, so it can reread the hosts file in the test's private
+		// directory, and without a change of group, which would clear the
+		// parent-death signal.
+		"--user=root", "--group=root",
+		"--log-facility=-", "--log-queries")
+	cmd.Stdout, cmd.Stderr = n.dnsLog, n.dnsLog
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		n.t.Fatalf("starting dnsmasq: %v", err)
+	}
+	n.dnsmasq, n.dnsDone = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); close(n.dnsDone) }()
+}
+
+func (n *network) writeHosts(records map[string][]string) {
+	n.t.Helper()
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(records)) {
+		for _, ip := range records[name] {
+			fmt.Fprintf(&b, "%s %s\n", ip, name)
+		}
+	}
+	tmp := n.hostsFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, n.hostsFile); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// publish replaces the DNS records; dnsmasq rereads them on SIGHUP.
+func (n *network) publish(records map[string][]string) {
+	n.t.Helper()
+	n.writeHosts(records)
+	if err := n.dnsmasq.Process.Signal(syscall.SIGHUP); err != nil {
+		n.t.Fatalf("reloading dnsmasq: %v", err)
+	}
+}
+
+// lookup resolves name at the cluster DNS server from the node namespace.
+func (n *network) lookup(ctx context.Context, name string) ([]string, error) {
+	out, err := n.helper(ctx, "dns", gateway+":"+dnsPort, name)
+	return strings.Fields(out), err
+}
+
+// httpGet runs an HTTP GET from the node namespace, as kubelet's probes
+// do, and returns the status code.
+func (n *network) httpGet(ctx context.Context, url string) (string, error) {
+	return n.helper(ctx, "http", url)
+}
+
+func (n *network) tcpConnect(ctx context.Context, addr string) error {
+	_, err := n.helper(ctx, "tcp", addr)
+	return err
+}
+
+func (n *network) helper(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, n.tools.ip, append([]string{"netns", "exec", n.hostNS, n.tools.self, netHelp}, args...)...)
+	cmd.Env = helperEnv
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func (n *network) close() {
+	if n.dnsmasq != nil && n.dnsmasq.Process != nil {
+		_ = n.dnsmasq.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-n.dnsDone:
+		case <-time.After(5 * time.Second):
+			_ = n.dnsmasq.Process.Kill()
+			<-n.dnsDone
+		}
+	}
+	if n.t.Failed() {
+		lines := strings.SplitAfter(n.dnsLog.String(), "\n")
+		n.t.Logf("dnsmasq log (last 40 lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], ""))
+	}
+	for _, ns := range slices.Backward(n.created) {
+		if out, err := exec.Command(n.tools.ip, "netns", "delete", ns).CombinedOutput(); err != nil {
+			n.t.Errorf("deleting network namespace %s: %v\n%s", ns, err, out)
+		}
+	}
+}
+
+// netHelper runs in the node namespace: dns SERVER NAME, http URL or
+// tcp ADDR, with a kubelet-like one second timeout.
+func netHelper(args []string) int {
+	if err := netCheck(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func netCheck(args []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	switch {
+	case len(args) == 3 && args[0] == "dns":
+		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "udp", args[1])
+		}}
+		ips, err := r.LookupHost(ctx, args[2]+".")
+		if err != nil {
+			return err
+		}
+		slices.Sort(ips)
+		fmt.Println(strings.Join(ips, " "))
+		return nil
+	case len(args) == 2 && args[0] == "http":
+		c := &http.Client{Timeout: time.Second}
+		resp, err := c.Get(args[1])
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		fmt.Println(resp.StatusCode)
+		return nil
+	case len(args) == 2 && args[0] == "tcp":
+		conn, err := net.DialTimeout("tcp", args[1], time.Second)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+	return errors.New("usage: dns SERVER NAME | http URL | tcp ADDR")
+}

@@ -1,0 +1,22 @@
+# The release relgen's end-to-end test deploys: an HTTP listener for the
+# probes, clustered by peerage. peerage is a local stand-in (../peerage),
+# because the test runs without hex.pm; the dependency is declared as a
+# path so mix never needs Hex or rebar.
+defmodule E2eApp.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :e2e_app,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      start_permanent: Mix.env() == :prod,
+      deps: [{:peerage, path: "../peerage"}],
+      releases: [e2e_app: [include_executables_for: [:unix]]]
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger], mod: {E2eApp.Application, []}]
+  end
+end
