@@ -46,6 +46,7 @@ RELGEN_ENVIRONMENTS_PROD_REPLICAS) > the config file > defaults.`,
 		newManifestsCommand(g),
 		newCheckCommand(g),
 		newSecretCommand(g),
+		newDiscoveryCommand(g),
 		newVMArgsCommand(g),
 		newVersionCommand(),
 	)

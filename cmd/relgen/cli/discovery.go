@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/manifests"
+)
+
+// DiscoveryOptions are the flags of relgen discovery.
+type DiscoveryOptions struct {
+	Env    string
+	Format string
+}
+
+func newDiscoveryCommand(g *GlobalOptions) *cobra.Command {
+	o := &DiscoveryOptions{Format: "erlang"}
+	cmd := &cobra.Command{
+		Use:   "discovery --env ENV [--format erlang|elixir]",
+		Short: "Print the peer discovery config of one environment",
+		Long: `Print what the discovery strategy (cluster.discovery) needs in one
+environment. --format erlang (the default) prints the config file relgen
+mounts at /etc/relgen/discovery.config; --format elixir prints the
+equivalent config/*.exs snippet for users who prefer compile-time config,
+and what to add to the application.`,
+		Example: `  relgen discovery --env prod
+  relgen discovery --env prod --format elixir`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Format != "erlang" && o.Format != "elixir" {
+				return fmt.Errorf("--format %q: want erlang or elixir", o.Format)
+			}
+			cfg, spec, err := loadSpec(g, o.Env)
+			if err != nil {
+				return err
+			}
+			opts, err := runtimeOptions(cfg, spec)
+			if err != nil {
+				return err
+			}
+			rt, err := manifests.NewRuntime(spec, opts)
+			if err != nil {
+				return err
+			}
+			p := rt.Plan
+			out := p.Config
+			if o.Format == "elixir" {
+				out = p.Elixir
+				if p.Setup != "" {
+					out = "# " + strings.ReplaceAll(p.Setup, "\n", "\n# ") + "\n" + out
+				}
+			}
+			for _, e := range p.Env {
+				fmt.Fprintf(cmd.ErrOrStderr(), "relgen: the pods get %s=%s\n", e.Name, e.Value)
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), out)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.Env, "env", "", "environment (a key of environments)")
+	cmd.Flags().StringVar(&o.Format, "format", o.Format, "erlang (the mounted config file) or elixir (a config/*.exs snippet)")
+	return cmd
+}
