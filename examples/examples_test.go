@@ -131,7 +131,7 @@ var (
 	k8sBasenameTerm  = regexp.MustCompile(`\{kubernetes_node_basename, <<"([^"]*)">>\}`)
 	k8sNamespaceTerm = regexp.MustCompile(`\{kubernetes_namespace, <<"([^"]*)">>\}`)
 	k8sSelectorTerm  = regexp.MustCompile(`\{kubernetes_selector, <<"([^"]*)">>\}`)
-	envRef      = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+	envRef           = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 )
 
 // checkMeaning asserts what the bundle means once applied: one namespace,
