@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -70,6 +71,7 @@ var examples = []example{
 			"Deployment/shop/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
 			"Deployment/shop/spec.template.spec.containers.0.env.*",
 			"Deployment/shop/spec.template.spec.containers.0.resources.*",
+			"HorizontalPodAutoscaler/shop/*", // prod autoscales
 		},
 	},
 }
@@ -180,6 +182,16 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 	}
 	if !headless.Spec.PublishNotReadyAddresses {
 		t.Errorf("headless Service %s does not publish not-ready addresses", headless.Name)
+	}
+	for _, o := range objs {
+		if hpa, ok := o.(*autoscalingv2.HorizontalPodAutoscaler); ok {
+			if ref := hpa.Spec.ScaleTargetRef; ref.Kind != "Deployment" || ref.Name != dep.Name {
+				t.Errorf("HorizontalPodAutoscaler scales %s %s, not the Deployment %s", ref.Kind, ref.Name, dep.Name)
+			}
+			if dep.Spec.Replicas != nil {
+				t.Errorf("the Deployment sets replicas although an autoscaler owns them")
+			}
+		}
 	}
 	c := dep.Spec.Template.Spec.Containers[0]
 	if !strings.Contains(c.Image, "@sha256:") {
@@ -355,8 +367,12 @@ func join(prefix, k string) string {
 }
 
 // matchPath matches p against pat, where a leading "*/" stands for any
-// kind/name and a trailing ".*" for any subpath.
+// kind/name, a trailing ".*" for any subpath and a trailing "/*" for the
+// whole object.
 func matchPath(pat, p string) bool {
+	if object, ok := strings.CutSuffix(pat, "/*"); ok {
+		return strings.HasPrefix(p, object+"/")
+	}
 	if rest, ok := strings.CutPrefix(pat, "*/"); ok {
 		parts := strings.SplitN(p, "/", 3)
 		if len(parts) < 3 {

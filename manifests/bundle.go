@@ -73,8 +73,11 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 		b.Objects = append(b.Objects, o)
 	}
 	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), deployment(spec, b, cm))
-	if spec.Deployment.Replicas > 1 {
+	if minReplicas(spec) > 1 {
 		b.Objects = append(b.Objects, podDisruptionBudget(spec))
+	}
+	if spec.Deployment.Autoscaling != nil {
+		b.Objects = append(b.Objects, horizontalPodAutoscaler(spec))
 	}
 	b.Objects = append(b.Objects, networkPolicy(spec))
 	sortObjects(b.Objects)

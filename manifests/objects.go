@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -148,15 +149,50 @@ func uidGid(user string) (uid, gid int64) {
 	return uid, gid
 }
 
+// horizontalPodAutoscaler scales the Deployment on CPU utilisation.
+func horizontalPodAutoscaler(s *release.Spec) *autoscalingv2.HorizontalPodAutoscaler {
+	a := s.Deployment.Autoscaling
+	return &autoscalingv2.HorizontalPodAutoscaler{
+		TypeMeta:   typeMeta("autoscaling/v2", "HorizontalPodAutoscaler"),
+		ObjectMeta: meta(s, s.Deployment.Name),
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: s.Deployment.Name},
+			MinReplicas:    &a.Min,
+			MaxReplicas:    a.Max,
+			Metrics: []autoscalingv2.MetricSpec{{
+				Type: autoscalingv2.ResourceMetricSourceType,
+				Resource: &autoscalingv2.ResourceMetricSource{
+					Name:   corev1.ResourceCPU,
+					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &a.CPU},
+				},
+			}},
+		},
+	}
+}
+
+// minReplicas is the fewest pods the environment runs: the autoscaler's
+// floor, else the fixed replica count.
+func minReplicas(s *release.Spec) int32 {
+	if a := s.Deployment.Autoscaling; a != nil {
+		return a.Min
+	}
+	return s.Deployment.Replicas
+}
+
 func deploymentObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.Deployment {
-	replicas := s.Deployment.Replicas
+	// With an autoscaler, replicas stay unset so that kubectl apply does
+	// not reset the count the autoscaler chose.
+	var replicas *int32
+	if s.Deployment.Autoscaling == nil {
+		replicas = &s.Deployment.Replicas
+	}
 	zero := intstr.FromInt32(0)
 	one := intstr.FromInt32(1)
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: meta(s, s.Deployment.Name),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
+			Replicas: replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: s.Topology.Selector},
 			Strategy: appsv1.DeploymentStrategy{
 				Type: appsv1.RollingUpdateDeploymentStrategyType,

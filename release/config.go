@@ -116,6 +116,18 @@ type DeploymentConfig struct {
 	TerminationGracePeriod *time.Duration `mapstructure:"termination_grace_period"`
 	// HealthPath switches the probes from TCP to an HTTP GET of this path.
 	HealthPath string `mapstructure:"health_path"`
+	// Autoscaling adds a HorizontalPodAutoscaler; the Deployment then
+	// leaves replicas to it.
+	Autoscaling *Autoscaling `mapstructure:"autoscaling"`
+}
+
+// Autoscaling configures a HorizontalPodAutoscaler on CPU utilisation.
+type Autoscaling struct {
+	Min *int32 `mapstructure:"min"`
+	Max *int32 `mapstructure:"max"`
+	// CPU is the target average CPU utilisation, in percent of the
+	// containers' CPU requests.
+	CPU *int32 `mapstructure:"cpu"`
 }
 
 // Resources are container requests and limits in Kubernetes quantity

@@ -23,6 +23,7 @@ const (
 	DefaultCookieKey              = "cookie"
 	DefaultNamespace              = "default"
 	DefaultTerminationGrace       = 30 * time.Second
+	DefaultAutoscalingCPU   int32 = 80
 	// CookieEnv is the container env var that carries the cookie from its
 	// Secret. mix releases read it natively; the Distillery vm.args
 	// template refers to it as ${RELEASE_COOKIE}.
@@ -66,6 +67,14 @@ type DeploymentSpec struct {
 	Resources              *Resources
 	TerminationGracePeriod time.Duration
 	HealthPath             string
+	// Autoscaling is set when a HorizontalPodAutoscaler owns the replica
+	// count.
+	Autoscaling *AutoscalingSpec
+}
+
+// AutoscalingSpec is the resolved autoscaling section.
+type AutoscalingSpec struct {
+	Min, Max, CPU int32
 }
 
 // EnvVar is one container env entry. For FieldEnv, Value is the
@@ -201,6 +210,9 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		TerminationGracePeriod: pick(&m, "termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
 		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
 	}
+	if a := pick(&m, "autoscaling", "deployment.autoscaling", d.Autoscaling, ec.Autoscaling, Autoscaling{}); a != (Autoscaling{}) {
+		s.Deployment.Autoscaling = &AutoscalingSpec{Min: deref(a.Min, 1), Max: deref(a.Max, 0), CPU: deref(a.CPU, DefaultAutoscalingCPU)}
+	}
 	s.Deployment.FieldEnv = sortedEnv(m.strMap("field_env", "deployment.field_env", d.FieldEnv, ec.FieldEnv))
 
 	s.Topology = Topology{
@@ -313,6 +325,13 @@ func (m *merger) resources(base, override *Resources) *Resources {
 		Limits:   m.strMap("resources.limits", "deployment.resources.limits", b.Limits, o.Limits),
 	}
 	return r
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 func sortedEnv(m map[string]string) []EnvVar {

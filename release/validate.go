@@ -184,6 +184,7 @@ func (s *Spec) check(errs *fieldErrors) {
 	}
 	s.checkEnv(add)
 	s.checkResources(add)
+	s.checkAutoscaling(add)
 	if s.DNSName != "" && s.DNSName != t.FQDN() {
 		add("dns_name", "%q does not match the headless Service %s in namespace %s, whose DNS name is %q",
 			s.DNSName, t.HeadlessService, t.Namespace, t.FQDN())
@@ -266,6 +267,27 @@ func (s *Spec) checkResources(add func(name, format string, args ...any)) {
 				add(part.name, "%s: %q is not a quantity (e.g. 250m, 512Mi)", k, part.m[k])
 			}
 		}
+	}
+}
+
+func (s *Spec) checkAutoscaling(add func(name, format string, args ...any)) {
+	a := s.Deployment.Autoscaling
+	if a == nil {
+		return
+	}
+	switch {
+	case a.Min < 1:
+		add("autoscaling", "min must be at least 1, got %d", a.Min)
+	case a.Max == 0:
+		add("autoscaling", "max is required")
+	case a.Max < a.Min:
+		add("autoscaling", "max %d is below min %d", a.Max, a.Min)
+	}
+	if a.CPU < 1 || a.CPU > 100 {
+		add("autoscaling", "cpu is a target utilisation in percent (1-100), got %d", a.CPU)
+	}
+	if r := s.Deployment.Resources; r == nil || r.Requests["cpu"] == "" {
+		add("autoscaling", "scaling on CPU utilisation needs deployment.resources.requests.cpu: utilisation is measured against it")
 	}
 }
 
