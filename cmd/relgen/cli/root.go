@@ -42,9 +42,11 @@ RELGEN_ENVIRONMENTS_PROD_REPLICAS) > the config file > defaults.`,
 	root.PersistentFlags().StringVarP(&g.ConfigFile, "config", "f", "relgen.yaml", "config file (YAML, TOML or JSON)")
 	root.PersistentFlags().StringArrayVar(&g.Set, "set", nil, "override a config key, e.g. --set environments.prod.replicas=4 (repeatable)")
 	root.AddCommand(
+		newInitCommand(g),
 		newBuildCommand(g),
 		newManifestsCommand(g),
 		newCheckCommand(g),
+		newDiffCommand(g),
 		newSecretCommand(g),
 		newDiscoveryCommand(g),
 		newVMArgsCommand(g),

@@ -1,0 +1,188 @@
+package scaffold
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/templates"
+)
+
+// DefaultVersion is written when mix.exs names no version.
+const DefaultVersion = "0.1.0"
+
+// Project is what relgen init knows about the project it writes
+// relgen.yaml for.
+type Project struct {
+	// Name is the release name: the first release of a literal releases:
+	// list, the Distillery release, the app, or the directory name.
+	Name    string
+	Version string
+	// Kind is release.KindMix or release.KindDistillery.
+	Kind string
+	// Discovery is the strategy matching the clustering library among
+	// the deps, release.DiscoveryNone without one.
+	Discovery string
+	// AppLayers are an umbrella's own apps; empty for a single app.
+	AppLayers []string
+	// Phoenix is set when the project depends on Phoenix; a mix release
+	// of it serves only when PHX_SERVER is set.
+	Phoenix bool
+	// Found says where each value came from, one line each, for the
+	// generated file's header.
+	Found []string
+}
+
+// discoveryDeps maps a dependency to its strategy, in order of
+// preference: a project that added libcluster or peerage uses it, while
+// dns_cluster comes with every new Phoenix app.
+var discoveryDeps = []struct{ dep, strategy string }{
+	{"libcluster", release.DiscoveryLibclusterDNS},
+	{"peerage", release.DiscoveryPeerage},
+	{"dns_cluster", release.DiscoveryDNSCluster},
+}
+
+// Detect reads the project in fsys, the directory relgen.yaml goes into:
+// mix.exs, an umbrella's apps/*/mix.exs and Distillery's rel/config.exs.
+// dirName names the project when mix.exs does not. Only I/O errors other
+// than a missing file are returned.
+func Detect(fsys fs.FS, dirName string) (Project, error) {
+	p := Project{Kind: release.KindMix, Discovery: release.DiscoveryNone, Version: DefaultVersion}
+	src, err := readOptional(fsys, "mix.exs")
+	if err != nil {
+		return p, err
+	}
+	if src == "" {
+		p.Name = NameFromDir(dirName)
+		p.Found = append(p.Found, fmt.Sprintf("No mix.exs found: release name from the directory, version %s.", DefaultVersion))
+		return p, nil
+	}
+	m := ParseMix(src)
+	deps := m.Deps
+	if m.Umbrella {
+		apps, err := fs.Glob(fsys, "apps/*/mix.exs")
+		if err != nil {
+			return p, err
+		}
+		for _, f := range apps {
+			app, err := readOptional(fsys, f)
+			if err != nil {
+				return p, err
+			}
+			am := ParseMix(app)
+			if am.App != "" {
+				p.AppLayers = append(p.AppLayers, am.App)
+			}
+			deps = append(deps, am.Deps...)
+		}
+		slices.Sort(p.AppLayers)
+	}
+
+	rel, err := readOptional(fsys, "rel/config.exs")
+	if err != nil {
+		return p, err
+	}
+	from := "app:"
+	switch {
+	case rel != "":
+		p.Kind = release.KindDistillery
+		p.Name = m.App
+		if g := distilleryRelease.FindStringSubmatch(stripComments(rel)); g != nil {
+			p.Name, from = g[1], "rel/config.exs"
+		}
+		p.Found = append(p.Found, "rel/config.exs found: a Distillery release.")
+	case len(m.Releases) > 0:
+		p.Name, from = m.Releases[0], "releases:"
+	default:
+		p.Name = m.App
+	}
+	if p.Name == "" {
+		p.Name = NameFromDir(dirName)
+		p.Found = append(p.Found, "mix.exs names no app or release: release name from the directory.")
+	} else {
+		p.Found = append(p.Found, fmt.Sprintf("Release name %s from %s.", p.Name, from))
+	}
+	if plainVersion.MatchString(m.Version) {
+		p.Version = m.Version
+		p.Found = append(p.Found, fmt.Sprintf("Version %s from mix.exs.", p.Version))
+	} else {
+		p.Found = append(p.Found, fmt.Sprintf("No plain version in mix.exs: version %s.", DefaultVersion))
+	}
+	if p.Kind == release.KindMix && !m.HasReleases {
+		p.Found = append(p.Found, "mix.exs configures no releases: `mix release` builds one named after the app.")
+	}
+	for _, d := range discoveryDeps {
+		if slices.Contains(deps, d.dep) {
+			p.Discovery = d.strategy
+			p.Found = append(p.Found, fmt.Sprintf("mix.exs depends on :%s: discovery %s.", d.dep, d.strategy))
+			break
+		}
+	}
+	p.Phoenix = slices.Contains(deps, "phoenix")
+	return p, nil
+}
+
+// readOptional reads name from fsys, returning "" when it does not exist.
+func readOptional(fsys fs.FS, name string) (string, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", name, err)
+	}
+	return string(b), nil
+}
+
+// NameFromDir makes a release name of a directory name: lower case,
+// letters, digits and _, starting with a letter ("My-App" → "my_app").
+func NameFromDir(dir string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(path.Base(strings.ReplaceAll(dir, `\`, "/"))) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9' && b.Len() > 0:
+			b.WriteRune(r)
+		case b.Len() > 0:
+			b.WriteByte('_')
+		}
+	}
+	name := strings.Trim(b.String(), "_")
+	for strings.Contains(name, "__") {
+		name = strings.ReplaceAll(name, "__", "_")
+	}
+	if name == "" {
+		return "my_app"
+	}
+	return name
+}
+
+// configData is what the template sees.
+type configData struct {
+	Project
+	ObjectName string
+	Path       string
+	Build      []string
+}
+
+// Render writes the commented relgen.yaml for p.
+func Render(p Project) ([]byte, error) {
+	d := configData{
+		Project:    p,
+		ObjectName: release.ObjectName(p.Name),
+		Path:       "_build/prod/rel/" + p.Name,
+		Build:      []string{"mix", "release", "--overwrite"},
+	}
+	if p.Kind == release.KindDistillery {
+		d.Build = []string{"mix", "distillery.release", "--env=prod"}
+	}
+	name, text := templates.InitConfig()
+	out, err := templates.Render(name, text, d)
+	if err != nil {
+		return nil, fmt.Errorf("rendering relgen.yaml: %w", err)
+	}
+	return []byte(out), nil
+}
