@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/relgen/relgen/manifests"
 )
 
 // DiscoveryOptions are the flags of relgen discovery.
@@ -32,15 +30,7 @@ and what to add to the application.`,
 			if o.Format != "erlang" && o.Format != "elixir" {
 				return fmt.Errorf("--format %q: want erlang or elixir", o.Format)
 			}
-			cfg, spec, err := loadSpec(g, o.Env)
-			if err != nil {
-				return err
-			}
-			opts, err := runtimeOptions(cfg, spec)
-			if err != nil {
-				return err
-			}
-			rt, err := manifests.NewRuntime(spec, opts)
+			_, rt, err := loadRuntime(g, o.Env)
 			if err != nil {
 				return err
 			}

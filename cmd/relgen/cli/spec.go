@@ -43,6 +43,24 @@ func releaseVersion(dir string) string {
 	return ""
 }
 
+// loadRuntime resolves env and renders what its nodes boot with: the
+// vm.args and the discovery plan.
+func loadRuntime(g *GlobalOptions, env string) (*release.Spec, *manifests.Runtime, error) {
+	cfg, spec, err := loadSpec(g, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := runtimeOptions(cfg, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := manifests.NewRuntime(spec, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return spec, rt, nil
+}
+
 // runtimeOptions reads the user's vm.args template, if the config names one.
 func runtimeOptions(cfg *release.Config, spec *release.Spec) (manifests.Options, error) {
 	var o manifests.Options

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spf13/cobra"
-
-	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/vmargs"
+	"github.com/spf13/cobra"
 )
 
 // VMArgsOptions are the flags of relgen vmargs.
@@ -29,15 +27,7 @@ error unless written ${VAR:-default}.`,
   MY_POD_IP=10.0.0.7 RELEASE_COOKIE=secret relgen vmargs --env prod --resolve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, spec, err := loadSpec(g, o.Env)
-			if err != nil {
-				return err
-			}
-			opts, err := runtimeOptions(cfg, spec)
-			if err != nil {
-				return err
-			}
-			rt, err := manifests.NewRuntime(spec, opts)
+			_, rt, err := loadRuntime(g, o.Env)
 			if err != nil {
 				return err
 			}
