@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/relgen/relgen/vmargs"
 	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/vmargs"
 )
 
 // VMArgsOptions are the flags of relgen vmargs.
