@@ -90,6 +90,34 @@ func (b *Bundle) Files() ([]File, error) {
 	return out, nil
 }
 
+// KustomizationFile is the name kustomize looks for in a directory.
+const KustomizationFile = "kustomization.yaml"
+
+// kustomization is a kustomize base that lists the bundle's files, so
+// overlays can patch an environment without copying it.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
+}
+
+// KustomizeFiles renders Files plus a kustomization.yaml listing them.
+func (b *Bundle) KustomizeFiles() ([]File, error) {
+	files, err := b.Files()
+	if err != nil {
+		return nil, err
+	}
+	k := kustomization{APIVersion: "kustomize.config.k8s.io/v1beta1", Kind: "Kustomization"}
+	for _, f := range files {
+		k.Resources = append(k.Resources, f.Name)
+	}
+	y, err := yaml.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, File{Name: KustomizationFile, Data: y}), nil
+}
+
 // Decode parses a multi-document YAML stream of the kinds relgen emits,
 // strictly: an unknown field is an error. Tests and `relgen diff` read
 // bundles back with it.

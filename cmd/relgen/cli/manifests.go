@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 type ManifestsOptions struct {
 	Env       string
 	OutputDir string
+	Kustomize string
 	Image     string
 	Record    string
 }
@@ -33,21 +35,27 @@ The image is pinned by digest when --record (from relgen build) or an
 --image REF@sha256:... is given; otherwise it is repository:version, which
 a protected environment refuses.`,
 		Example: `  relgen manifests --env prod | kubectl apply -f -
-  relgen manifests --env staging --record build.json -o deploy/staging`,
+  relgen manifests --env staging --record build.json -o deploy/staging
+  relgen manifests --env prod --record build.json --kustomize deploy/base`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := o.generate(cmd, g)
 			if err != nil {
 				return err
 			}
-			if o.OutputDir != "" {
-				return writeFiles(o.OutputDir, b)
+			switch {
+			case o.OutputDir != "":
+				return writeFiles(o.OutputDir, b.Files)
+			case o.Kustomize != "":
+				return writeFiles(o.Kustomize, b.KustomizeFiles)
 			}
 			return b.WriteYAML(cmd.OutOrStdout())
 		},
 	}
 	o.addFlags(cmd, "environment to generate (a key of environments)")
 	cmd.Flags().StringVarP(&o.OutputDir, "output-dir", "o", "", "write one file per object into this directory instead of stdout")
+	cmd.Flags().StringVar(&o.Kustomize, "kustomize", "", "write one file per object plus a kustomization.yaml into this directory: a kustomize base")
+	cmd.MarkFlagsMutuallyExclusive("output-dir", "kustomize")
 	return cmd
 }
 
@@ -91,19 +99,37 @@ func (o *ManifestsOptions) image() (string, error) {
 	return recordReference(o.Record)
 }
 
-// writeFiles renders every object before writing any, then writes each
-// file atomically.
-func writeFiles(dir string, b *manifests.Bundle) error {
-	files, err := b.Files()
+// generatedFile matches the names Bundle.Files gives, so files of objects
+// a newer bundle no longer has can be removed.
+var generatedFile = regexp.MustCompile(`^\d{2}-[a-z]+-[a-z0-9.-]+\.yaml$`)
+
+// writeFiles renders every file before writing any, writes each
+// atomically, then removes files an earlier run generated for objects the
+// bundle no longer has (applying the directory would recreate them).
+func writeFiles(dir string, render func() ([]manifests.File, error)) error {
+	files, err := render()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
+	keep := map[string]bool{}
 	for _, f := range files {
 		if err := safefile.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
 			return err
+		}
+		keep[f.Name] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("reading output directory: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() && !keep[e.Name()] && generatedFile.MatchString(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("removing stale %s: %w", e.Name(), err)
+			}
 		}
 	}
 	return nil
