@@ -65,7 +65,7 @@ relgen manifests --record. Times in the image come from SOURCE_DATE_EPOCH
 			}
 			if !o.SkipBuild && len(cfg.Release.Build) > 0 {
 				if err := runReleaseBuild(ctx, g, cfg.Release.Build, cmd.ErrOrStderr()); err != nil {
-					return err
+					return cfg.Errorf("release.build", "%v; its output is above (--skip-build packs release.path as it is)", err)
 				}
 			}
 			res, err := o.build(cmd, g, cfg)
@@ -100,7 +100,7 @@ func runReleaseBuild(ctx context.Context, g *GlobalOptions, argv []string, stder
 	c.Env = append(withoutVar(g.Environ(), "MIX_ENV"), "MIX_ENV=prod")
 	c.Stdout, c.Stderr = stderr, stderr
 	if err := c.Run(); err != nil {
-		return fmt.Errorf("release.build %s: %w", strings.Join(argv, " "), err)
+		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return nil
 }

@@ -160,7 +160,7 @@ func TestBuildCommandErrors(t *testing.T) {
 				_ = os.WriteFile(p, []byte(strings.Replace(string(b), "echo $MIX_ENV > built", "exit 3", 1)), 0o644)
 			},
 			args: []string{},
-			want: "release.build sh -c echo building with MIX_ENV=$MIX_ENV >&2; exit 3: exit status 3",
+			want: "relgen.yaml:5: release.build: sh -c echo building with MIX_ENV=$MIX_ENV >&2; exit 3: exit status 3; its output is above",
 		},
 	}
 	for _, tt := range tests {

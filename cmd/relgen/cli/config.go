@@ -31,7 +31,7 @@ func loadConfig(g *GlobalOptions) (*release.Config, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no such config file (use -f to point at relgen.yaml)", file)
+			return nil, fmt.Errorf("%s: no such config file (use -f to point at relgen.yaml, or relgen init to write one)", file)
 		}
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

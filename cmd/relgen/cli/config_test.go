@@ -308,8 +308,9 @@ func TestNoEnvFlag(t *testing.T) {
 	for _, verb := range []string{"manifests", "vmargs"} {
 		t.Run(verb, func(t *testing.T) {
 			code, _, stderr := run(t, verb, "-f", validConfig)
-			if code != 1 || stderr != "relgen: --env is required\n" {
-				t.Errorf("exit %d, stderr %q; want 1 and relgen: --env is required", code, stderr)
+			want := "relgen: --env is required (" + validConfig + " defines: prod, staging)\n"
+			if code != 1 || stderr != want {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
 			}
 		})
 	}

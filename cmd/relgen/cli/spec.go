@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,12 +14,12 @@ import (
 // version missing from the config is read from the built release, when
 // there is one.
 func loadSpec(g *GlobalOptions, env string) (*release.Config, *release.Spec, error) {
-	if env == "" {
-		return nil, nil, errNoEnv
-	}
 	cfg, err := loadConfig(g)
 	if err != nil {
 		return nil, nil, err
+	}
+	if env == "" {
+		return nil, nil, fmt.Errorf("%w (%s defines: %s)", errNoEnv, g.ConfigFile, strings.Join(cfg.EnvironmentNames(), ", "))
 	}
 	if cfg.Release.Version == "" && cfg.Release.Path != "" {
 		cfg.Release.Version = releaseVersion(cfg.Release.Path)
