@@ -140,7 +140,7 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		}
 		base, err := image.ResolveBase(ctx, cfg.Image.Base, p, nil)
 		if err != nil {
-			return nil, err
+			return nil, cfg.Errorf("image.base", "%v", err)
 		}
 		targets = append(targets, image.Target{Dir: dir, Platform: p, Base: base})
 	}
