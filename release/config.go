@@ -158,4 +158,7 @@ type Origin struct {
 	// Lines maps a dotted key path ("deployment.replicas") to its 1-based
 	// line in File, when the format records lines (YAML).
 	Lines map[string]int
+	// Overrides maps a dotted key path to what set it instead of the file
+	// (a RELGEN_* env var or a --set flag), so errors blame that.
+	Overrides map[string]string
 }

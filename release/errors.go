@@ -69,6 +69,9 @@ func (f *fieldErrors) err() error { return errors.Join(f.errs...) }
 // errorf builds a FieldError for path, located at the nearest line the
 // origin knows: the key itself, else its closest parent.
 func (o Origin) errorf(path, format string, args ...any) *FieldError {
+	if by, ok := o.Overrides[path]; ok {
+		return &FieldError{File: by, Path: path, Msg: fmt.Sprintf(format, args...)}
+	}
 	return &FieldError{File: o.File, Line: o.line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 

@@ -66,6 +66,7 @@ func loadConfig(g *GlobalOptions) (*release.Config, error) {
 		}
 		v.Set(toViperKey(key), value)
 	}
+	src.Origin.Overrides = overrides(known, g.Set)
 
 	var cfg release.Config
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
@@ -74,7 +75,7 @@ func loadConfig(g *GlobalOptions) (*release.Config, error) {
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
 	))); err != nil {
-		return nil, decodeError(src.Origin, err, g.Set)
+		return nil, decodeError(src.Origin, err)
 	}
 	cfg.Origin = src.Origin
 	// viper drops a key whose value is empty ("prod:" with no overrides);
@@ -181,19 +182,22 @@ func wholeNumber(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// overriddenBy names the --set flag or RELGEN_* env var that set key, if
-// one did, so a bad value there is not blamed on the file.
-func overriddenBy(key string, set []string) string {
-	for _, kv := range set {
-		if k, _, _ := strings.Cut(kv, "="); k == key {
-			return "--set " + kv
+// overrides maps every key set by --set or a RELGEN_* env var to that
+// source, so a bad value there is not blamed on the file.
+func overrides(known, set []string) map[string]string {
+	out := map[string]string{}
+	for _, key := range known {
+		name := "RELGEN_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			out[key] = name
 		}
 	}
-	name := "RELGEN_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
-	if os.Getenv(name) != "" {
-		return name
+	for _, kv := range set {
+		if k, _, _ := strings.Cut(kv, "="); slices.Contains(known, k) {
+			out[k] = "--set " + kv
+		}
 	}
-	return ""
+	return out
 }
 
 // mapstructure reports "'deployment.replicas' cannot parse ...": turn each
@@ -203,7 +207,7 @@ var (
 	mapIndex   = regexp.MustCompile(`\[([^\]]*)\]`)
 )
 
-func decodeError(o release.Origin, err error, set []string) error {
+func decodeError(o release.Origin, err error) error {
 	var errs []error
 	for _, line := range strings.Split(err.Error(), "\n") {
 		m := decodeLine.FindStringSubmatch(line)
@@ -216,10 +220,6 @@ func decodeError(o release.Origin, err error, set []string) error {
 		msg := m[2]
 		if i := strings.LastIndex(msg, "error decoding '"); i >= 0 {
 			msg = msg[i:]
-		}
-		if by := overriddenBy(path, set); by != "" {
-			errs = append(errs, fmt.Errorf("%s: %s: %s", by, path, msg))
-			continue
 		}
 		cfg := release.Config{Origin: o}
 		errs = append(errs, cfg.Errorf(path, "%s", msg))

@@ -159,6 +159,11 @@ func TestBadOverrides(t *testing.T) {
 			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: cannot parse value"},
 		{name: "env duration without unit", env: map[string]string{"RELGEN_CLUSTER_INTERVAL": "3"},
 			want: "relgen: RELGEN_CLUSTER_INTERVAL: cluster.interval: time: missing unit in duration\n"},
+		// Values that decode but fail validation are blamed the same way.
+		{name: "env value out of range", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "0"},
+			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: must be at least 1, got 0\n"},
+		{name: "set value out of range", args: []string{"--set", "deployment.port=80"},
+			want: "relgen: --set deployment.port=80: deployment.port: 80: the container runs as non-root user 65532 and cannot bind ports below 1024\n"},
 		{name: "set value that is no number", env: map[string]string{"RELGEN_DEPLOYMENT_REPLICAS": "4"},
 			args: []string{"--set", "deployment.replicas=x"},
 			want: "relgen: --set deployment.replicas=x: deployment.replicas: cannot parse value"},
