@@ -136,9 +136,6 @@ func (s *Spec) KeyPath(name string) string {
 	return name
 }
 
-// File is the config file the spec was read from.
-func (s *Spec) File() string { return s.origin.File }
-
 // EnvironmentNames lists the configured environments, sorted.
 func (c *Config) EnvironmentNames() []string {
 	return slices.Sorted(maps.Keys(c.Environments))

@@ -61,8 +61,8 @@ func TestResolveSeed(t *testing.T) {
 			if diff := cmp.Diff(want, *got, specOpts); diff != "" {
 				t.Errorf("Resolve(%q) mismatch (-want +got):\n%s", want.Environment, diff)
 			}
-			if got.File() != "../examples/seed/relgen.yaml" {
-				t.Errorf("File() = %q, want the config path", got.File())
+			if err := got.Errorf("replicas", "x"); !strings.HasPrefix(err.Error(), "../examples/seed/relgen.yaml:") {
+				t.Errorf("Errorf() = %q, want it to name the config file", err)
 			}
 		})
 	}
