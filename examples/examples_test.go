@@ -74,6 +74,18 @@ var examples = []example{
 			"HorizontalPodAutoscaler/shop/*", // prod autoscales
 		},
 	},
+	{
+		dir: "statefulset", image: "registry.example.com/acme/chat@" + digest, envs: []string{"staging", "prod"},
+		envDiff: []string{
+			"*/metadata.namespace",
+			"ConfigMap/chat-runtime/data.discovery.config",
+			"ConfigMap/chat-runtime/data.vm.args",
+			"StatefulSet/chat/spec.replicas",
+			"StatefulSet/chat/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
+			// RELEASE_NODE is on the pod's DNS name, which holds the namespace.
+			"StatefulSet/chat/spec.template.spec.containers.0.env.4.value",
+		},
+	},
 }
 
 // cookie is set in the test's environment: it must never reach a bundle.
@@ -127,8 +139,12 @@ func TestExamples(t *testing.T) {
 }
 
 var (
-	dnsNameTerm = regexp.MustCompile(`\{dns_name, <<"([^"]*)">>\}`)
-	appNameTerm = regexp.MustCompile(`\{app_name, <<"([^"]*)">>\}`)
+	// libcluster's DNSSRV strategy.
+	serviceTerm   = regexp.MustCompile(`\{service, <<"([^"]*)">>\}`)
+	namespaceTerm = regexp.MustCompile(`\{namespace, <<"([^"]*)">>\}`)
+	appNameLTerm  = regexp.MustCompile(`\{application_name, <<"([^"]*)">>\}`)
+	dnsNameTerm   = regexp.MustCompile(`\{dns_name, <<"([^"]*)">>\}`)
+	appNameTerm   = regexp.MustCompile(`\{app_name, <<"([^"]*)">>\}`)
 	// libcluster's Kubernetes strategy.
 	k8sBasenameTerm  = regexp.MustCompile(`\{kubernetes_node_basename, <<"([^"]*)">>\}`)
 	k8sNamespaceTerm = regexp.MustCompile(`\{kubernetes_namespace, <<"([^"]*)">>\}`)
@@ -141,7 +157,9 @@ var (
 // for nodes of the right basename, every variable defined, image pinned.
 func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 	t.Helper()
-	var dep *appsv1.Deployment
+	var work discovery.Object
+	var pod *corev1.PodTemplateSpec
+	var selector map[string]string
 	var cm *corev1.ConfigMap
 	var headless *corev1.Service
 	var services []*corev1.Service
@@ -153,9 +171,13 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 		if o.GetNamespace() != ns || ns == "" {
 			t.Errorf("%s %s: namespace %q, want every object in %q", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), o.GetNamespace(), ns)
 		}
+		if p, sel, ok := manifests.WorkloadPod(o); ok {
+			if work != nil {
+				t.Errorf("bundle has two workloads, %s and %s", kind(work), kind(o))
+			}
+			work, pod, selector = o, p, sel.MatchLabels
+		}
 		switch o := o.(type) {
-		case *appsv1.Deployment:
-			dep = o
 		case *corev1.ConfigMap:
 			cm = o
 		case *corev1.Service:
@@ -165,14 +187,14 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 			}
 		}
 	}
-	if dep == nil || cm == nil || headless == nil {
-		t.Fatalf("bundle lacks a Deployment, ConfigMap or headless Service")
+	if work == nil || cm == nil || headless == nil {
+		t.Fatalf("bundle lacks a Deployment or StatefulSet, ConfigMap or headless Service")
 	}
-	podLabels := labels.Set(dep.Spec.Template.Labels)
-	if !labels.SelectorFromSet(dep.Spec.Selector.MatchLabels).Matches(podLabels) {
-		t.Errorf("Deployment selector %v does not match pod labels %v", dep.Spec.Selector.MatchLabels, podLabels)
+	podLabels := labels.Set(pod.Labels)
+	if !labels.SelectorFromSet(selector).Matches(podLabels) {
+		t.Errorf("%s selector %v does not match pod labels %v", kind(work), selector, podLabels)
 	}
-	if _, ok := dep.Spec.Selector.MatchLabels["app.kubernetes.io/version"]; ok {
+	if _, ok := selector["app.kubernetes.io/version"]; ok {
 		t.Errorf("selector contains the version label")
 	}
 	for _, s := range services {
@@ -185,22 +207,22 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 	}
 	for _, o := range objs {
 		if hpa, ok := o.(*autoscalingv2.HorizontalPodAutoscaler); ok {
-			if ref := hpa.Spec.ScaleTargetRef; ref.Kind != "Deployment" || ref.Name != dep.Name {
-				t.Errorf("HorizontalPodAutoscaler scales %s %s, not the Deployment %s", ref.Kind, ref.Name, dep.Name)
+			if ref := hpa.Spec.ScaleTargetRef; ref.Kind != kind(work) || ref.Name != work.GetName() {
+				t.Errorf("HorizontalPodAutoscaler scales %s %s, not the %s %s", ref.Kind, ref.Name, kind(work), work.GetName())
 			}
-			if dep.Spec.Replicas != nil {
-				t.Errorf("the Deployment sets replicas although an autoscaler owns them")
+			if replicas(work) != nil {
+				t.Errorf("the %s sets replicas although an autoscaler owns them", kind(work))
 			}
 		}
 	}
-	c := dep.Spec.Template.Spec.Containers[0]
+	c := pod.Spec.Containers[0]
 	if !strings.Contains(c.Image, "@sha256:") {
 		t.Errorf("image %s is not pinned by digest", c.Image)
 	}
 
 	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local", headless.Name, headless.Namespace)
 	basename := nodeBasename(t, cm.Data[manifests.VMArgsKey], c.Env)
-	checkDiscovery(t, objs, dep, cm, fqdn, basename)
+	checkDiscovery(t, objs, work, headless, cm, fqdn, basename)
 
 	defined := map[string]bool{}
 	for _, e := range c.Env {
@@ -232,9 +254,10 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 // checkDiscovery asserts that the strategy's config points at this
 // bundle: the headless Service's DNS name, the node basename, the pod
 // labels and the namespace.
-func checkDiscovery(t *testing.T, objs []discovery.Object, dep *appsv1.Deployment, cm *corev1.ConfigMap, fqdn, basename string) {
+func checkDiscovery(t *testing.T, objs []discovery.Object, work discovery.Object, headless *corev1.Service, cm *corev1.ConfigMap, fqdn, basename string) {
 	t.Helper()
-	c := dep.Spec.Template.Spec.Containers[0]
+	pod, _, _ := manifests.WorkloadPod(work)
+	c := pod.Spec.Containers[0]
 	cfg := cm.Data[manifests.DiscoveryKey]
 	if cfg != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
 		t.Errorf("vm.args does not load the discovery config")
@@ -251,24 +274,26 @@ func checkDiscovery(t *testing.T, objs []discovery.Object, dep *appsv1.Deploymen
 		if m := k8sBasenameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
 			t.Errorf("kubernetes_node_basename = %v, want the node basename %q", m, basename)
 		}
-		if m := k8sNamespaceTerm.FindStringSubmatch(cfg); m == nil || m[1] != dep.Namespace {
-			t.Errorf("kubernetes_namespace = %v, want %q", m, dep.Namespace)
+		if m := k8sNamespaceTerm.FindStringSubmatch(cfg); m == nil || m[1] != work.GetNamespace() {
+			t.Errorf("kubernetes_namespace = %v, want %q", m, work.GetNamespace())
 		}
 		m := k8sSelectorTerm.FindStringSubmatch(cfg)
 		if m == nil {
 			t.Fatalf("no kubernetes_selector in %s", cfg)
 		}
 		sel, err := labels.Parse(m[1])
-		if err != nil || !sel.Matches(labels.Set(dep.Spec.Template.Labels)) {
-			t.Errorf("kubernetes_selector %q does not select the pods %v", m[1], dep.Spec.Template.Labels)
+		if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
+			t.Errorf("kubernetes_selector %q does not select the pods %v", m[1], pod.Labels)
 		}
-		sa := dep.Spec.Template.Spec.ServiceAccountName
+		sa := pod.Spec.ServiceAccountName
 		if sa == "" || !containsObject(objs, "ServiceAccount", sa) || !containsObject(objs, "RoleBinding", sa) {
 			t.Errorf("pods run as ServiceAccount %q, which the bundle does not define and bind", sa)
 		}
-		if a := dep.Spec.Template.Spec.AutomountServiceAccountToken; a == nil || !*a {
+		if a := pod.Spec.AutomountServiceAccountToken; a == nil || !*a {
 			t.Errorf("the API strategy needs the service account token mounted")
 		}
+	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes.DNSSRV'"):
+		checkDNSSRV(t, work, headless, cfg, fqdn, basename)
 	default:
 		query := ""
 		for _, e := range c.Env {
@@ -280,6 +305,62 @@ func checkDiscovery(t *testing.T, objs []discovery.Object, dep *appsv1.Deploymen
 			t.Errorf("DNS_CLUSTER_QUERY = %q, want the headless Service's name %q", query, fqdn)
 		}
 	}
+}
+
+// checkDNSSRV follows libcluster's DNSSRV strategy: it queries the SRV
+// records of <service>.<namespace>.svc.<$CLUSTER_DOMAIN> and connects to
+// <application_name>@<SRV target>, and a pod's SRV target is
+// <pod>.<headless FQDN> only when a StatefulSet with serviceName = the
+// headless Service runs it.
+func checkDNSSRV(t *testing.T, work discovery.Object, headless *corev1.Service, cfg, fqdn, basename string) {
+	t.Helper()
+	sts, ok := work.(*appsv1.StatefulSet)
+	if !ok {
+		t.Fatalf("libcluster-dnssrv needs a StatefulSet, the bundle runs a %s", kind(work))
+	}
+	if sts.Spec.ServiceName != headless.Name {
+		t.Errorf("StatefulSet serviceName = %q, want the headless Service %q", sts.Spec.ServiceName, headless.Name)
+	}
+	term := func(re *regexp.Regexp) string {
+		if m := re.FindStringSubmatch(cfg); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	env := map[string]corev1.EnvVar{}
+	for _, e := range sts.Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e
+	}
+	domain := strings.TrimSuffix(env["CLUSTER_DOMAIN"].Value, ".")
+	if query := term(serviceTerm) + "." + term(namespaceTerm) + ".svc." + domain; query != fqdn {
+		t.Errorf("libcluster queries %q, want the headless Service's name %q", query, fqdn)
+	}
+	if got := term(appNameLTerm); got != basename {
+		t.Errorf("application_name = %q, want the node basename %q", got, basename)
+	}
+	node := env["RELEASE_NODE"].Value
+	_, host, _ := strings.Cut(node, "@")
+	podName, rest, _ := strings.Cut(host, ".")
+	if rest != fqdn {
+		t.Errorf("RELEASE_NODE = %q, want its host to be <pod>.%s", node, fqdn)
+	}
+	if ref := envRef.FindStringSubmatch(podName); ref == nil || ref[0] != podName {
+		t.Errorf("RELEASE_NODE = %q: the pod part of the host is not a $(VAR) reference", node)
+	} else if f := env[ref[1]].ValueFrom; f == nil || f.FieldRef == nil || f.FieldRef.FieldPath != "metadata.name" {
+		t.Errorf("%s does not come from the Downward API metadata.name", ref[1])
+	}
+}
+
+func kind(o discovery.Object) string { return o.GetObjectKind().GroupVersionKind().Kind }
+
+func replicas(o discovery.Object) *int32 {
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		return o.Spec.Replicas
+	case *appsv1.StatefulSet:
+		return o.Spec.Replicas
+	}
+	return nil
 }
 
 func containsObject(objs []discovery.Object, kind, name string) bool {

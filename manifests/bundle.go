@@ -72,7 +72,7 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 		o.SetLabels(standardLabels(spec))
 		b.Objects = append(b.Objects, o)
 	}
-	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), deployment(spec, b, cm))
+	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), workload(spec, b, cm))
 	if minReplicas(spec) > 1 {
 		b.Objects = append(b.Objects, podDisruptionBudget(spec))
 	}

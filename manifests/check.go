@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
@@ -28,26 +29,32 @@ func (b *Bundle) Check() error {
 	var errs []error
 	fail := func(name, format string, args ...any) { errs = append(errs, s.Errorf(name, format, args...)) }
 
-	var dep *appsv1.Deployment
+	var work discovery.Object
 	var services []*corev1.Service
 	for _, o := range b.Objects {
 		if o.GetNamespace() != s.Topology.Namespace {
 			fail("namespace", "%s %s is in namespace %q, not %q", kindOf(o), o.GetName(), o.GetNamespace(), s.Topology.Namespace)
 		}
-		switch o := o.(type) {
-		case *appsv1.Deployment:
-			dep = o
-		case *corev1.Service:
-			services = append(services, o)
+		if _, _, ok := WorkloadPod(o); ok {
+			work = o
+		}
+		if svc, ok := o.(*corev1.Service); ok {
+			services = append(services, svc)
 		}
 	}
-	if dep == nil {
-		return errors.New("bundle has no Deployment")
+	if work == nil {
+		return errors.New("bundle has no Deployment or StatefulSet")
 	}
-	pod := dep.Spec.Template
-	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+	pod, podSel, _ := WorkloadPod(work)
+	sel, err := metav1.LabelSelectorAsSelector(podSel)
 	if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
-		fail("labels", "the Deployment's selector %v does not match its pod labels %v", dep.Spec.Selector.MatchLabels, pod.Labels)
+		fail("labels", "the %s's selector %v does not match its pod labels %v", kindOf(work), podSel.MatchLabels, pod.Labels)
+	}
+	if sts, ok := work.(*appsv1.StatefulSet); ok && sts.Spec.ServiceName != s.Topology.HeadlessService {
+		fail("headless_service", "the StatefulSet's serviceName %q is not the headless Service %s, so its pods get no DNS names", sts.Spec.ServiceName, s.Topology.HeadlessService)
+	}
+	if _, ok := work.(*appsv1.StatefulSet); s.Topology.NamedByHostname() && !ok {
+		fail("discovery", "%s names nodes by pod DNS name, which only a StatefulSet gives, but the bundle runs a %s", s.Discovery, kindOf(work))
 	}
 	var headless *corev1.Service
 	for _, svc := range services {
@@ -102,42 +109,51 @@ func (b *Bundle) checkDiscovery(headless *corev1.Service) []error {
 			errs = append(errs, s.Errorf("discovery", "%s queries %q, but the headless Service's DNS name is %q", s.Discovery, plan.DNSName, fqdn))
 		}
 	}
-	base := b.nodeBasename()
+	base, host := b.nodeName()
 	if plan.Basename != "" && base != "" && plan.Basename != base {
 		errs = append(errs, s.Errorf("vm_args", "%s connects to nodes named %s@..., but the pods boot as %s@...", s.Discovery, plan.Basename, base))
+	}
+	if s.Topology.NamedByHostname() {
+		// Discovery connects to <basename>@<SRV target>; a pod's SRV
+		// target is <pod>.<headless Service FQDN>.
+		suffix := fmt.Sprintf(".%s.%s.svc.%s", headless.Name, headless.Namespace, s.Topology.Domain)
+		if !strings.HasSuffix(host, suffix) {
+			errs = append(errs, s.Errorf("vm_args", "%s connects to nodes on the pods' DNS names <pod>%s, but the pods boot on host %q", s.Discovery, suffix, host))
+		}
 	}
 	return errs
 }
 
-// nodeBasename is the basename the pods boot with: from -name in vm.args
-// (Distillery) or RELEASE_NODE (mix).
-func (b *Bundle) nodeBasename() string {
+// nodeName is the node name the pods boot with, split at '@': from -name
+// in vm.args (Distillery) or RELEASE_NODE (mix).
+func (b *Bundle) nodeName() (base, host string) {
 	if b.Spec.Release.Kind == release.KindMix {
-		for _, e := range b.deploymentEnv() {
+		for _, e := range b.workloadEnv() {
 			if e.Name == "RELEASE_NODE" {
-				base, _, _ := strings.Cut(e.Value, "@")
-				return base
+				base, host, _ = strings.Cut(e.Value, "@")
+				return base, host
 			}
 		}
-		return ""
+		return "", ""
 	}
 	args, err := vmargs.Parse(b.VMArgs)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	for _, a := range vmargs.Find(args, "-name") {
 		if len(a.Values) == 1 {
-			base, _, _ := vmargs.NodeName(a.Values[0])
-			return base
+			base, host, _ = vmargs.NodeName(a.Values[0])
+			return base, host
 		}
 	}
-	return ""
+	return "", ""
 }
 
-func (b *Bundle) deploymentEnv() []corev1.EnvVar {
+// workloadEnv is the release container's env in the workload's pods.
+func (b *Bundle) workloadEnv() []corev1.EnvVar {
 	for _, o := range b.Objects {
-		if d, ok := o.(*appsv1.Deployment); ok {
-			return d.Spec.Template.Spec.Containers[0].Env
+		if pod, _, ok := WorkloadPod(o); ok {
+			return pod.Spec.Containers[0].Env
 		}
 	}
 	return nil

@@ -149,14 +149,18 @@ func uidGid(user string) (uid, gid int64) {
 	return uid, gid
 }
 
-// horizontalPodAutoscaler scales the Deployment on CPU utilisation.
+// horizontalPodAutoscaler scales the workload on CPU utilisation.
 func horizontalPodAutoscaler(s *release.Spec) *autoscalingv2.HorizontalPodAutoscaler {
 	a := s.Deployment.Autoscaling
+	kind := "Deployment"
+	if s.Topology.NamedByHostname() {
+		kind = "StatefulSet"
+	}
 	return &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta:   typeMeta("autoscaling/v2", "HorizontalPodAutoscaler"),
 		ObjectMeta: meta(s, s.Deployment.Name),
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: s.Deployment.Name},
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: kind, Name: s.Deployment.Name},
 			MinReplicas:    &a.Min,
 			MaxReplicas:    a.Max,
 			Metrics: []autoscalingv2.MetricSpec{{
@@ -179,20 +183,24 @@ func minReplicas(s *release.Spec) int32 {
 	return s.Deployment.Replicas
 }
 
-func deploymentObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.Deployment {
-	// With an autoscaler, replicas stay unset so that kubectl apply does
-	// not reset the count the autoscaler chose.
-	var replicas *int32
-	if s.Deployment.Autoscaling == nil {
-		replicas = &s.Deployment.Replicas
+// replicas is the workload's replica count. With an autoscaler it stays
+// unset, so that kubectl apply does not reset the count the autoscaler
+// chose.
+func replicas(s *release.Spec) *int32 {
+	if s.Deployment.Autoscaling != nil {
+		return nil
 	}
+	return &s.Deployment.Replicas
+}
+
+func deploymentObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.Deployment {
 	zero := intstr.FromInt32(0)
 	one := intstr.FromInt32(1)
 	return &appsv1.Deployment{
 		TypeMeta:   typeMeta("apps/v1", "Deployment"),
 		ObjectMeta: meta(s, s.Deployment.Name),
 		Spec: appsv1.DeploymentSpec{
-			Replicas: replicas,
+			Replicas: replicas(s),
 			Selector: &metav1.LabelSelector{MatchLabels: s.Topology.Selector},
 			Strategy: appsv1.DeploymentStrategy{
 				Type: appsv1.RollingUpdateDeploymentStrategyType,
@@ -201,6 +209,27 @@ func deploymentObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.Deplo
 				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: &zero, MaxSurge: &one},
 			},
 			Template: pod,
+		},
+	}
+}
+
+// statefulSetObject runs the pods under stable names, <name>-0, <name>-1,
+// ..., each with the DNS name <pod>.<headless svc>.<ns>.svc.<domain>
+// because serviceName is the headless Service. Pods start and stop in
+// parallel: the nodes join through discovery and need no ordering.
+// Rolling updates replace one pod at a time (a StatefulSet cannot surge),
+// so the cluster is one node short while a pod restarts.
+func statefulSetObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.StatefulSet {
+	return &appsv1.StatefulSet{
+		TypeMeta:   typeMeta("apps/v1", "StatefulSet"),
+		ObjectMeta: meta(s, s.Deployment.Name),
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            replicas(s),
+			Selector:            &metav1.LabelSelector{MatchLabels: s.Topology.Selector},
+			ServiceName:         s.Topology.HeadlessService,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
+			Template:            pod,
 		},
 	}
 }

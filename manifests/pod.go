@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -22,7 +23,30 @@ const (
 	MutableDir = release.Root + "/var"
 )
 
-func deployment(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) *appsv1.Deployment {
+// workload is the object that runs the pods: a StatefulSet when nodes are
+// named by their pod's stable DNS name (only a StatefulSet gives pods one),
+// else a Deployment.
+func workload(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) discovery.Object {
+	pod := podTemplate(s, b, cm)
+	if s.Topology.NamedByHostname() {
+		return statefulSetObject(s, pod)
+	}
+	return deploymentObject(s, pod)
+}
+
+// WorkloadPod returns the pod template and selector of o when o is a
+// workload relgen emits (Deployment or StatefulSet).
+func WorkloadPod(o discovery.Object) (*corev1.PodTemplateSpec, *metav1.LabelSelector, bool) {
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		return &o.Spec.Template, o.Spec.Selector, true
+	case *appsv1.StatefulSet:
+		return &o.Spec.Template, o.Spec.Selector, true
+	}
+	return nil, nil, false
+}
+
+func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTemplateSpec {
 	uid, gid := uidGid(s.Image.User)
 	yes, no := true, false
 	grace := int64(s.Deployment.TerminationGracePeriod.Seconds())
@@ -72,12 +96,12 @@ func deployment(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) *appsv1.Deploy
 			Volumes: volumes,
 		},
 	}
-	return deploymentObject(s, pod)
+	return pod
 }
 
 // containerEnv lists the env in dependency order: Kubernetes expands
-// $(VAR) only from entries defined earlier, so the pod IP and Downward API
-// fields come first, then the cookie, relgen's boot settings and the
+// $(VAR) only from entries defined earlier, so the pod IP (and name) and
+// Downward API fields come first, then the cookie, relgen's boot settings and the
 // user's env.
 func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 	field := func(name, path string) corev1.EnvVar {
@@ -86,6 +110,9 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 	plain := func(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
 	t := s.Topology
 	env := []corev1.EnvVar{field(t.PodIPEnv, "status.podIP")}
+	if t.NamedByHostname() {
+		env = append(env, field(t.PodNameEnv, "metadata.name"))
+	}
 	for _, e := range s.Deployment.FieldEnv {
 		env = append(env, field(e.Name, e.Value))
 	}
@@ -106,7 +133,7 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 	case release.KindMix:
 		env = append(env,
 			plain("RELEASE_DISTRIBUTION", "name"),
-			plain("RELEASE_NODE", t.Basename+"@$("+t.PodIPEnv+")"),
+			plain("RELEASE_NODE", t.NodeNameEnv()),
 			plain("RELEASE_VM_ARGS", vmArgs),
 			plain("RELEASE_TMP", tmpDir),
 		)

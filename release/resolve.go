@@ -19,6 +19,7 @@ const (
 	DefaultPort             int32 = 4000
 	DefaultReplicas         int32 = 2
 	DefaultPodIPEnv               = "POD_IP"
+	DefaultPodNameEnv             = "POD_NAME" // when nodes are named by hostname
 	DefaultUser                   = "65532"
 	DefaultCookieKey              = "cookie"
 	DefaultNamespace              = "default"
@@ -105,19 +106,49 @@ type Topology struct {
 	DistPort int32
 	// Interval is how often discovery polls, as one duration.
 	Interval time.Duration
-	// PodIPEnv is the env var carrying the pod IP, the node name's host.
+	// PodIPEnv is the env var carrying the pod IP, the node name's host
+	// unless PodNameEnv is set.
 	PodIPEnv string
+	// PodNameEnv, when set, is the env var carrying the pod's name
+	// (Downward API metadata.name), and nodes are named by the pod's
+	// stable DNS name <pod>.<headless svc>.<ns>.svc.<domain> instead of
+	// its IP. Only a StatefulSet whose serviceName is the headless Service
+	// gives pods that name; libcluster-dnssrv needs it, because it
+	// connects to <basename>@<SRV target>.
+	PodNameEnv string
 }
+
+// NamedByHostname reports whether nodes are named by their pod's stable
+// DNS name, which makes the workload a StatefulSet.
+func (t Topology) NamedByHostname() bool { return t.PodNameEnv != "" }
 
 // FQDN is the headless Service's DNS name, <svc>.<ns>.svc.<domain>.
 func (t Topology) FQDN() string {
 	return fmt.Sprintf("%s.%s.svc.%s", t.HeadlessService, t.Namespace, t.Domain)
 }
 
-// NodeName is the long node name with the runtime placeholder for the
-// pod IP, e.g. myapp@${POD_IP}.
+// NodeName is the long node name with runtime placeholders in the ${VAR}
+// syntax of vm.args, e.g. myapp@${POD_IP}, or
+// myapp@${POD_NAME}.myapp-headless.ns.svc.cluster.local when nodes are
+// named by hostname.
 func (t Topology) NodeName() string {
-	return t.Basename + "@${" + t.PodIPEnv + "}"
+	return t.Basename + "@" + t.NodeHost()
+}
+
+// NodeHost is NodeName's part after '@', with ${VAR} placeholders.
+func (t Topology) NodeHost() string { return t.nodeHost("${", "}") }
+
+// NodeNameEnv is NodeName in the $(VAR) syntax Kubernetes expands in
+// container env values (for RELEASE_NODE).
+func (t Topology) NodeNameEnv() string {
+	return t.Basename + "@" + t.nodeHost("$(", ")")
+}
+
+func (t Topology) nodeHost(open, closing string) string {
+	if t.NamedByHostname() {
+		return open + t.PodNameEnv + closing + "." + t.FQDN()
+	}
+	return open + t.PodIPEnv + closing
 }
 
 // Errorf returns a FieldError for the key that set name in this
@@ -224,6 +255,9 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		DistPort:        pick(&m, "dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
 		Interval:        pick(&m, "interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
 		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
+	}
+	if s.Discovery == DiscoveryLibclusterDNSSRV {
+		s.Topology.PodNameEnv = DefaultPodNameEnv
 	}
 
 	userEnv := m.strMap("env", "deployment.env", d.Env, ec.Env)

@@ -395,3 +395,37 @@ func TestResolveOtherEnvironmentDoesNotStopThisOne(t *testing.T) {
 		t.Error("Resolve(broken) = nil, want an error for replicas 0")
 	}
 }
+
+// TestResolveDNSSRV: libcluster-dnssrv connects to <basename>@<SRV
+// target>, so the topology names nodes by the pod's stable DNS name.
+func TestResolveDNSSRV(t *testing.T) {
+	c := minimal()
+	c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+	c.Environments["prod"] = Environment{Namespace: "shop"}
+	s, err := c.Resolve("prod")
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	top := s.Topology
+	if !top.NamedByHostname() || top.PodNameEnv != DefaultPodNameEnv {
+		t.Fatalf("PodNameEnv = %q, want %q", top.PodNameEnv, DefaultPodNameEnv)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"NodeName", top.NodeName(), "my_app@${POD_NAME}.my-app-headless.shop.svc.cluster.local"},
+		{"NodeHost", top.NodeHost(), "${POD_NAME}.my-app-headless.shop.svc.cluster.local"},
+		{"NodeNameEnv", top.NodeNameEnv(), "my_app@$(POD_NAME).my-app-headless.shop.svc.cluster.local"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s() = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+
+	c.Cluster.Discovery = DiscoveryLibclusterDNS
+	s, err = c.Resolve("prod")
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if s.Topology.NamedByHostname() || s.Topology.NodeNameEnv() != "my_app@$(POD_IP)" {
+		t.Errorf("libcluster-dns: PodNameEnv = %q, NodeNameEnv() = %q", s.Topology.PodNameEnv, s.Topology.NodeNameEnv())
+	}
+}

@@ -39,6 +39,11 @@ var ReservedEnv = []string{
 	"REPLACE_OS_VARS", "VMARGS_PATH", "RELEASE_MUTABLE_DIR", "ERL_FLAGS", "DNS_CLUSTER_QUERY",
 }
 
+// ClusterDomainEnv is the env var libcluster's DNSSRV strategy reads the
+// cluster domain from (default "cluster.local."); relgen sets it for that
+// strategy.
+const ClusterDomainEnv = "CLUSTER_DOMAIN"
+
 // Validate checks the whole config, every environment included, and
 // reports every problem at once.
 func (c *Config) Validate() error {
@@ -176,6 +181,9 @@ func (s *Spec) check(errs *fieldErrors) {
 	if !envName.MatchString(t.PodIPEnv) {
 		add("pod_ip_env", "%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", t.PodIPEnv)
 	}
+	if t.NamedByHostname() && t.PodIPEnv == t.PodNameEnv {
+		add("pod_ip_env", "%s is the pod name's variable under discovery %s; choose another name", t.PodIPEnv, s.Discovery)
+	}
 	if d.TerminationGracePeriod < 0 || d.TerminationGracePeriod%time.Second != 0 {
 		add("termination_grace_period", "%s must be a non-negative whole number of seconds", d.TerminationGracePeriod)
 	}
@@ -217,6 +225,9 @@ func (s *Spec) checkPorts(add func(name, format string, args ...any)) {
 func (s *Spec) checkEnv(add func(name, format string, args ...any)) {
 	d := s.Deployment
 	reserved := append(slices.Clone(ReservedEnv), s.Topology.PodIPEnv)
+	if t := s.Topology; t.NamedByHostname() {
+		reserved = append(reserved, t.PodNameEnv, ClusterDomainEnv)
+	}
 	fieldNames := map[string]bool{}
 	for _, e := range d.FieldEnv {
 		fieldNames[e.Name] = true

@@ -300,3 +300,25 @@ func TestFieldErrorString(t *testing.T) {
 		})
 	}
 }
+
+// TestReservedEnvDNSSRV: under libcluster-dnssrv relgen also sets the pod
+// name and the cluster domain libcluster reads.
+func TestReservedEnvDNSSRV(t *testing.T) {
+	for _, name := range []string{"POD_NAME", "CLUSTER_DOMAIN"} {
+		got := check(t, func(c *Config, p *Environment) {
+			c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+			p.Env = map[string]string{name: "x"}
+		})
+		want := []string{"environments.prod.env: " + name + " is set by relgen; remove it"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: problems mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+	got := check(t, func(c *Config, p *Environment) {
+		c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+		c.Cluster.PodIPEnv = "POD_NAME"
+	})
+	if len(got) != 1 || !strings.Contains(got[0], "cluster.pod_ip_env: POD_NAME is the pod name's variable") {
+		t.Errorf("problems = %q, want one about pod_ip_env", got)
+	}
+}

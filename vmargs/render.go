@@ -19,7 +19,8 @@ type Data struct {
 	Namespace   string
 	Topology    release.Topology
 	// NodeName is the long node name with the pod IP placeholder,
-	// e.g. myapp@${POD_IP}.
+	// e.g. myapp@${POD_IP}, or on the pod's stable DNS name when the
+	// topology names nodes by hostname (release.Topology.NodeName).
 	NodeName string
 	// CookieEnv is the env var holding the cookie at runtime.
 	CookieEnv    string
@@ -57,9 +58,11 @@ func Render(name, text string, s *release.Spec) (string, error) {
 }
 
 // Check verifies that rendered vm.args boots a node that can join the
-// cluster under the release kind's rules: long names on the pod IP with the
-// topology's basename, no cookie literal, and no placeholder the kind's
-// boot script would not substitute. name labels the errors.
+// cluster under the release kind's rules: long names with the topology's
+// basename on the pod IP (or, when the topology names nodes by hostname,
+// exactly on the pod's stable DNS name), no cookie literal, and no
+// placeholder the kind's boot script would not substitute. name labels
+// the errors.
 func Check(name, text string, s *release.Spec) error {
 	args, err := Parse(text)
 	if err != nil {
@@ -129,9 +132,14 @@ func checkNodeName(name string, a Arg, s *release.Spec) []error {
 	if base != s.Topology.Basename {
 		return fail("node basename %q does not match release.name %q, which discovery (%s) expects", base, s.Topology.Basename, s.Discovery)
 	}
-	want := "${" + s.Topology.PodIPEnv + "}"
+	want := s.Topology.NodeHost()
 	switch {
 	case host == want:
+	case s.Topology.NamedByHostname():
+		// The strategy connects to <basename>@<SRV target>, and a node
+		// answers only to its own name.
+		return fail("node host %s is not the pod's stable DNS name; %s connects to %s@<pod>.%s, so use -name %s",
+			host, s.Discovery, base, s.Topology.FQDN(), s.Topology.NodeName())
 	case strings.Contains(host, "."):
 		// A literal FQDN or IP: allowed, if unusual.
 	case isPlaceholder(host):

@@ -60,6 +60,7 @@ func register(s Strategy) { strategies[s.Name()] = s }
 func init() {
 	register(peerage{})
 	register(libclusterDNS{})
+	register(libclusterDNSSRV{})
 	register(libclusterKubernetes{})
 	register(dnsCluster{})
 	register(none{})

@@ -67,6 +67,48 @@ func (libclusterDNS) Plan(t release.Topology) (Plan, error) {
 	}, nil
 }
 
+// libclusterDNSSRV configures Cluster.Strategy.Kubernetes.DNSSRV. It
+// takes the bare Service name and the namespace, queries the SRV records
+// of <service>.<namespace>.svc.<$CLUSTER_DOMAIN> (its default domain is
+// "cluster.local."), and connects to application_name@<SRV target>: the
+// pods' stable DNS names, which only a StatefulSet behind the headless
+// Service gives. So relgen sets CLUSTER_DOMAIN to the environment's
+// domain and names nodes by hostname (release.Topology.NamedByHostname).
+type libclusterDNSSRV struct{}
+
+func (libclusterDNSSRV) Name() string { return release.DiscoveryLibclusterDNSSRV }
+
+func (libclusterDNSSRV) Plan(t release.Topology) (Plan, error) {
+	const module = "Cluster.Strategy.Kubernetes.DNSSRV"
+	if !t.NamedByHostname() {
+		return Plan{}, fmt.Errorf("%s connects to nodes by their pod's DNS name, but the topology names nodes by pod IP", release.DiscoveryLibclusterDNSSRV)
+	}
+	ms := millis(t.Interval)
+	// Absolute, like libcluster's own default, so the resolver does not
+	// try the pod's search domains first.
+	domain := strings.TrimSuffix(t.Domain, ".") + "."
+	return Plan{
+		Config: libclusterConfig(t, module, proplist{
+			{"service", binary(t.HeadlessService)},
+			{"application_name", binary(t.Basename)},
+			{"namespace", binary(t.Namespace)},
+			{"polling_interval", intval(ms)}, // libcluster counts milliseconds
+		}),
+		Env: []corev1.EnvVar{{Name: release.ClusterDomainEnv, Value: domain}},
+		Elixir: libclusterElixir(module, []string{
+			fmt.Sprintf("service: %q", t.HeadlessService),
+			fmt.Sprintf("application_name: %q", t.Basename),
+			fmt.Sprintf("namespace: %q", t.Namespace),
+			fmt.Sprintf("polling_interval: %d", ms),
+		}),
+		Setup: libclusterSetup + "\nThe pods run as a StatefulSet behind the headless Service and boot as " +
+			t.NodeName() + "; libcluster reads the cluster domain from " + release.ClusterDomainEnv + ", which the pods set.",
+		// The name libcluster builds and queries, without the root dot.
+		DNSName:  fmt.Sprintf("%s.%s.svc.%s", t.HeadlessService, t.Namespace, strings.TrimSuffix(domain, ".")),
+		Basename: t.Basename,
+	}, nil
+}
+
 // libclusterKubernetes configures Cluster.Strategy.Kubernetes in :ip mode:
 // it lists the release's pods through the Kubernetes API, so the pods need
 // a ServiceAccount allowed to read them.

@@ -88,3 +88,40 @@ func TestDNSCluster(t *testing.T) {
 		t.Errorf("Plan = %+v", p)
 	}
 }
+
+func TestLibclusterDNSSRV(t *testing.T) {
+	top := topology()
+	top.Interval = 10 * time.Second
+	top.Domain = "corp.internal"
+	top.PodNameEnv = "POD_NAME"
+	p, err := libclusterDNSSRV{}.Plan(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// libcluster queries <service>.<namespace>.svc.<CLUSTER_DOMAIN>, so
+	// service is the bare name and the domain travels in the env.
+	want := `[
+ {libcluster,
+  [{topologies, [{relgen, [{strategy, 'Elixir.Cluster.Strategy.Kubernetes.DNSSRV'}, {config, [{service, <<"myapp-service-headless">>}, {application_name, <<"myapp">>}, {namespace, <<"default">>}, {polling_interval, 10000}]}]}]}]}
+].
+`
+	if diff := cmp.Diff(want, p.Config[strings.Index(p.Config, "[\n"):]); diff != "" {
+		t.Errorf("libcluster DNSSRV config (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]corev1.EnvVar{{Name: "CLUSTER_DOMAIN", Value: "corp.internal."}}, p.Env); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
+	if p.DNSName != "myapp-service-headless.default.svc.corp.internal" || p.DNSName != top.FQDN() || p.Basename != "myapp" || len(p.Objects) != 0 {
+		t.Errorf("Plan = %+v", p)
+	}
+	for _, s := range []string{`service: "myapp-service-headless"`, `namespace: "default"`, "polling_interval: 10000", "strategy: Cluster.Strategy.Kubernetes.DNSSRV"} {
+		if !strings.Contains(p.Elixir, s) {
+			t.Errorf("Elixir snippet lacks %s:\n%s", s, p.Elixir)
+		}
+	}
+
+	top.PodNameEnv = ""
+	if _, err := (libclusterDNSSRV{}).Plan(top); err == nil {
+		t.Errorf("Plan with nodes named by pod IP succeeded, want an error")
+	}
+}
