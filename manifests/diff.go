@@ -8,9 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/relgen/relgen/manifests/discovery"
 )
 
@@ -316,13 +313,8 @@ func commonNamespace(objs []discovery.Object) string {
 func commonImage(objs []discovery.Object) string {
 	var images []string
 	for _, o := range objs {
-		var pod *corev1.PodTemplateSpec
-		switch o := o.(type) {
-		case *appsv1.Deployment:
-			pod = &o.Spec.Template
-		case *appsv1.StatefulSet:
-			pod = &o.Spec.Template
-		default:
+		pod, _, ok := WorkloadPod(o)
+		if !ok {
 			continue
 		}
 		for _, c := range pod.Spec.Containers {
