@@ -489,10 +489,14 @@ func TestExamplesValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		cmd := exec.Command(bin, dir, "--version", "1.30")
-		cmd.Env = append(os.Environ(), "KUBECONFIG=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("kubectl-validate: %v\n%s", err, out)
+		// The oldest and newest schemas kubectl-validate v0.0.4 ships:
+		// every API version relgen emits exists across that range.
+		for _, version := range []string{"1.23", "1.30"} {
+			cmd := exec.Command(bin, dir, "--version", version)
+			cmd.Env = append(os.Environ(), "KUBECONFIG=/dev/null")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("kubectl-validate --version %s: %v\n%s", version, err, out)
+			}
 		}
 	})
 	t.Run("kustomize", func(t *testing.T) {
