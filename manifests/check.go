@@ -3,7 +3,6 @@ package manifests
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,8 +15,6 @@ import (
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
-
-var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
 // Check cross-checks the bundle's parts against each other, the way the
 // cluster will combine them: the Services select the pods, discovery
@@ -168,9 +165,9 @@ func (b *Bundle) checkEnv(env []corev1.EnvVar) []error {
 	var errs []error
 	defined := map[string]bool{}
 	for _, e := range env {
-		for _, m := range envRef.FindAllStringSubmatch(e.Value, -1) {
-			if !defined[m[1]] {
-				errs = append(errs, s.Errorf("env", "%s refers to $(%s), which is not defined before it in the pod env; Kubernetes would pass it on literally", e.Name, m[1]))
+		for _, ref := range release.EnvRefs(e.Value) {
+			if !defined[ref] {
+				errs = append(errs, s.Errorf("env", "%s refers to $(%s), which is not defined before it in the pod env; Kubernetes would pass it on literally", e.Name, ref))
 			}
 		}
 		defined[e.Name] = true

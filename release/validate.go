@@ -302,6 +302,16 @@ func (s *Spec) checkAutoscaling(add func(name, format string, args ...any)) {
 	}
 }
 
+// EnvRefs lists the variables a container env value refers to with
+// Kubernetes' $(VAR) syntax, in order of appearance.
+func EnvRefs(value string) []string {
+	var out []string
+	for _, m := range envRef.FindAllStringSubmatch(value, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
 // orderEnv orders env so that every $(VAR) reference to another user
 // variable comes after that variable's definition, as Kubernetes expands
 // only earlier entries. Otherwise names stay sorted, so output is stable.
@@ -318,9 +328,9 @@ func orderEnv(env map[string]string) ([]EnvVar, error) {
 			return nil
 		}
 		state[name] = 1
-		for _, m := range envRef.FindAllStringSubmatch(env[name], -1) {
-			if _, ok := env[m[1]]; ok && m[1] != name {
-				if err := visit(m[1], append(chain, name)); err != nil {
+		for _, ref := range EnvRefs(env[name]) {
+			if _, ok := env[ref]; ok && ref != name {
+				if err := visit(ref, append(chain, name)); err != nil {
 					return err
 				}
 			}
