@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -173,13 +175,18 @@ func clusterIPService(b *Bundle) *corev1.Service {
 	panic("no ClusterIP Service")
 }
 
-func deploymentOf(b *Bundle) *appsv1.Deployment {
+func deploymentOf(b *Bundle) *appsv1.Deployment { return objectOf[*appsv1.Deployment](b) }
+
+// objectOf returns the bundle's first object of type T; tests call it for
+// objects the bundle must have.
+func objectOf[T discovery.Object](b *Bundle) T {
 	for _, o := range b.Objects {
-		if d, ok := o.(*appsv1.Deployment); ok {
-			return d
+		if v, ok := o.(T); ok {
+			return v
 		}
 	}
-	panic("no Deployment")
+	var zero T
+	panic(fmt.Sprintf("bundle has no %T", zero))
 }
 
 // TestConfigChangeRollsPods: the pod template annotation follows the

@@ -117,19 +117,8 @@ func TestStatefulSetAutoscaling(t *testing.T) {
 	if sts.Spec.Replicas != nil {
 		t.Errorf("the StatefulSet sets replicas although an autoscaler owns them")
 	}
-	var hpa *autoscalingv2.HorizontalPodAutoscaler
-	var pdb *policyv1.PodDisruptionBudget
-	for _, o := range b.Objects {
-		switch o := o.(type) {
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			hpa = o
-		case *policyv1.PodDisruptionBudget:
-			pdb = o
-		}
-	}
-	if hpa == nil || pdb == nil {
-		t.Fatal("bundle lacks the HorizontalPodAutoscaler or the PodDisruptionBudget")
-	}
+	hpa := objectOf[*autoscalingv2.HorizontalPodAutoscaler](b)
+	objectOf[*policyv1.PodDisruptionBudget](b) // min > 1 keeps a disruption budget
 	want := autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name}
 	if diff := cmp.Diff(want, hpa.Spec.ScaleTargetRef); diff != "" {
 		t.Errorf("HPA scaleTargetRef (-want +got):\n%s", diff)
@@ -143,10 +132,10 @@ func TestStatefulSetCheck(t *testing.T) {
 		wantErr string
 	}{
 		{name: "serviceName", wantErr: `serviceName "other" is not the headless Service`,
-			breakIt: func(b *Bundle) { statefulSetOfBundle(b).Spec.ServiceName = "other" }},
+			breakIt: func(b *Bundle) { objectOf[*appsv1.StatefulSet](b).Spec.ServiceName = "other" }},
 		{name: "node host", wantErr: `connects to nodes on the pods' DNS names <pod>.myapp-service-headless.staging.svc.cluster.local, but the pods boot on host "$(MY_POD_IP)"`,
 			breakIt: func(b *Bundle) {
-				env := statefulSetOfBundle(b).Spec.Template.Spec.Containers[0].Env
+				env := objectOf[*appsv1.StatefulSet](b).Spec.Template.Spec.Containers[0].Env
 				for i := range env {
 					if env[i].Name == "RELEASE_NODE" {
 						env[i].Value = "myapp@$(MY_POD_IP)"
@@ -165,15 +154,6 @@ func TestStatefulSetCheck(t *testing.T) {
 			}
 		})
 	}
-}
-
-func statefulSetOfBundle(b *Bundle) *appsv1.StatefulSet {
-	for _, o := range b.Objects {
-		if s, ok := o.(*appsv1.StatefulSet); ok {
-			return s
-		}
-	}
-	panic("no StatefulSet")
 }
 
 func TestDNSSRVVMArgsHost(t *testing.T) {
