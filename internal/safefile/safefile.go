@@ -6,19 +6,29 @@ package safefile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // WriteFile writes data to path atomically with the given permissions.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write streams write's output to path atomically with the given
+// permissions; if write fails, path is left as it was.
+func Write(path string, perm os.FileMode, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() { _ = os.Remove(tmp) }() // no-op once renamed
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

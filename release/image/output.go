@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/relgen/relgen/internal/safefile"
 )
 
 // annotationRefName tags a manifest inside an OCI layout (oci:DIR:TAG).
@@ -140,7 +142,7 @@ func WriteTarball(ctx context.Context, file string, res *Result, tag name.Tag) e
 		return tarball.Write(tag, res.Image, &ctxWriter{ctx: ctx, w: w})
 	})
 	if err != nil {
-		return fmt.Errorf("writing tarball %s: %w", file, err)
+		return fmt.Errorf("tarball: %w", err)
 	}
 	return nil
 }
@@ -158,35 +160,11 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeAtomic writes a temporary file next to path and renames it over
-// path once write and close succeeded. Missing parent directories are
-// created.
+// writeAtomic creates path's missing parent directories, then writes it
+// atomically (internal/safefile).
 func writeAtomic(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.Remove(f.Name()) }() // fails harmlessly after the rename
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return safefile.Write(path, 0o644, write)
 }

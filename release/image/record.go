@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/relgen/relgen/internal/safefile"
 )
 
 // Record is what `relgen build --record FILE` writes and `relgen manifests
@@ -111,8 +114,11 @@ func WriteRecordFile(path string, rec Record) error {
 	if err != nil {
 		return fmt.Errorf("writing record %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("writing record %s: %w", path, err)
+	}
+	if err := safefile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("record: %w", err)
 	}
 	return nil
 }
