@@ -98,7 +98,8 @@ type Runtime struct {
 // NewRuntime renders vm.args and derives the discovery plan for spec.
 // When the strategy ships an Erlang config file, vm.args gets a -config
 // line for it: a -config given after the release's sys.config wins key
-// by key.
+// by key. Under cluster.discovery_config: env the settings travel as env
+// vars for config/runtime.exs instead.
 func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	name := opts.VMArgsName
 	if opts.VMArgsTemplate == "" {
@@ -115,6 +116,9 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	plan, err := strategy.Plan(spec.Topology)
 	if err != nil {
 		return nil, spec.Errorf("discovery", "%v", err)
+	}
+	if spec.DiscoveryConfig == release.DiscoveryConfigEnv {
+		plan = plan.ViaEnv()
 	}
 	if plan.Config != "" {
 		text = strings.TrimRight(text, "\n") + "\n\n## Peer discovery config, added by relgen (" + spec.Discovery + ").\n" +

@@ -241,3 +241,44 @@ func TestWriteYAMLRoundTrip(t *testing.T) {
 		t.Errorf("first file = %s", files[0].Name)
 	}
 }
+
+// TestDiscoveryConfigEnv: under cluster.discovery_config: env the
+// discovery settings leave the ConfigMap and vm.args and reach the pods
+// as env vars, for both release kinds; a user env var of the same name is
+// refused rather than silently shadowed.
+func TestDiscoveryConfigEnv(t *testing.T) {
+	for _, kind := range []string{release.KindMix, release.KindDistillery} {
+		t.Run(kind, func(t *testing.T) {
+			c := config(kind)
+			c.Cluster.DiscoveryConfig = release.DiscoveryConfigEnv
+			b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cm := objectOf[*corev1.ConfigMap](b)
+			if _, ok := cm.Data[DiscoveryKey]; ok || strings.Contains(cm.Data[VMArgsKey], "-config") {
+				t.Errorf("ConfigMap still carries the discovery config:\n%v", cm.Data)
+			}
+			env := map[string]string{}
+			for _, e := range deploymentOf(b).Spec.Template.Spec.Containers[0].Env {
+				env[e.Name] = e.Value
+			}
+			want := map[string]string{
+				"PEERAGE_DNS_NAME": "myapp-service-headless.default.svc.cluster.local",
+				"PEERAGE_APP_NAME": "myapp",
+				"PEERAGE_INTERVAL": "5",
+			}
+			for k, v := range want {
+				if env[k] != v {
+					t.Errorf("pod env %s = %q, want %q", k, env[k], v)
+				}
+			}
+
+			c.Deployment.Env["PEERAGE_INTERVAL"] = "1"
+			_, err = Generate(resolve(t, c, "prod"), Options{Image: pinned})
+			if err == nil || !strings.Contains(err.Error(), "deployment.env: PEERAGE_INTERVAL is set twice in the pod env") {
+				t.Errorf("user env shadowing a discovery variable: err = %v", err)
+			}
+		})
+	}
+}

@@ -159,7 +159,8 @@ func (b *Bundle) workloadEnv() []corev1.EnvVar {
 // checkEnv proves that every ${VAR} in vm.args has a source in the pod env
 // (Distillery would substitute an empty string and the node would not
 // boot), that every $(VAR) refers to an earlier entry (Kubernetes leaves
-// others unexpanded), and that the cookie comes from the Secret.
+// others unexpanded), that no variable is set twice, and that the cookie
+// comes from the Secret.
 func (b *Bundle) checkEnv(env []corev1.EnvVar) []error {
 	s := b.Spec
 	var errs []error
@@ -169,6 +170,11 @@ func (b *Bundle) checkEnv(env []corev1.EnvVar) []error {
 			if !defined[ref] {
 				errs = append(errs, s.Errorf("env", "%s refers to $(%s), which is not defined before it in the pod env; Kubernetes would pass it on literally", e.Name, ref))
 			}
+		}
+		if defined[e.Name] {
+			// The later entry would silently win in the pod.
+			errs = append(errs, s.Errorf("env", "%s is set twice in the pod env (relgen sets it for discovery %s, discovery_config %s); remove it from deployment.env",
+				e.Name, s.Discovery, s.DiscoveryConfig))
 		}
 		defined[e.Name] = true
 		if e.Name == release.CookieEnv && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {

@@ -18,6 +18,16 @@ const (
 	DiscoveryNone                 = "none"
 )
 
+// How the discovery settings reach the VM (cluster.discovery_config).
+const (
+	// DiscoveryConfigFile mounts an Erlang config file and loads it with
+	// -config after the release's sys.config.
+	DiscoveryConfigFile = "file"
+	// DiscoveryConfigEnv sets the values as env vars that the release's
+	// config/runtime.exs reads.
+	DiscoveryConfigEnv = "env"
+)
+
 // Fixed locations inside the image and the pod. The image builder, the
 // manifests and the templates all use these, so they live here once.
 const (
@@ -85,7 +95,11 @@ type ImageConfig struct {
 // ClusterConfig describes how the nodes find each other. Every key may be
 // overridden per environment.
 type ClusterConfig struct {
-	Discovery       string         `mapstructure:"discovery"`
+	Discovery string `mapstructure:"discovery"`
+	// DiscoveryConfig is how the discovery settings reach the VM: file
+	// (a mounted config file loaded with -config) or env (env vars read
+	// by config/runtime.exs).
+	DiscoveryConfig string         `mapstructure:"discovery_config"`
 	HeadlessService string         `mapstructure:"headless_service"`
 	Interval        *time.Duration `mapstructure:"interval"`
 	Domain          string         `mapstructure:"domain"`

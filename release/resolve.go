@@ -38,11 +38,13 @@ type Spec struct {
 	Environment string
 	Protected   bool
 
-	Release    ReleaseConfig
-	Image      ImageConfig
-	Discovery  string
-	Deployment DeploymentSpec
-	Topology   Topology
+	Release   ReleaseConfig
+	Image     ImageConfig
+	Discovery string
+	// DiscoveryConfig is DiscoveryConfigFile or DiscoveryConfigEnv.
+	DiscoveryConfig string
+	Deployment      DeploymentSpec
+	Topology        Topology
 
 	// DNSName and AppName are the values the config asserted, if any;
 	// Resolve has checked that they agree with Topology.
@@ -223,6 +225,7 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	d, ec := c.Deployment, e.DeploymentConfig
 	cl, ecl := c.Cluster, e.ClusterConfig
 	s.Discovery = m.str("discovery", "cluster.discovery", cl.Discovery, ecl.Discovery, DefaultDiscovery)
+	s.DiscoveryConfig = m.str("discovery_config", "cluster.discovery_config", cl.DiscoveryConfig, ecl.DiscoveryConfig, DiscoveryConfigFile)
 	s.DNSName = m.str("dns_name", "cluster.dns_name", cl.DNSName, ecl.DNSName, "")
 	s.AppName = m.str("app_name", "cluster.app_name", cl.AppName, ecl.AppName, "")
 

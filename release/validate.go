@@ -141,6 +141,9 @@ func (s *Spec) check(errs *fieldErrors) {
 	if !slices.Contains(explicit, s.Discovery) {
 		add("discovery", "%q is not one of %s", s.Discovery, strings.Join(explicit, ", "))
 	}
+	if s.DiscoveryConfig != DiscoveryConfigFile && s.DiscoveryConfig != DiscoveryConfigEnv {
+		add("discovery_config", "%q is not one of %s, %s", s.DiscoveryConfig, DiscoveryConfigFile, DiscoveryConfigEnv)
+	}
 	for _, msg := range validation.IsDNS1123Label(t.Namespace) {
 		add("namespace", "%q: %s", t.Namespace, msg)
 	}

@@ -43,6 +43,10 @@ type Plan struct {
 	// such a strategy lists the release's pods with.
 	ServiceAccount string
 	Selector       string
+
+	// envRoute and runtimeExs are what ViaEnv switches to.
+	envRoute   []setting
+	runtimeExs string
 }
 
 // Strategy is one peer discovery library's view of the topology.

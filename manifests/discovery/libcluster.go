@@ -24,22 +24,36 @@ in your application's supervision tree; relgen's config sets :topologies.`
 // topology is the name of the libcluster topology relgen writes.
 const topologyName = "relgen"
 
-// libclusterConfig renders the :libcluster application config for one
-// strategy module with its options.
-func libclusterConfig(t release.Topology, module string, opts proplist) string {
-	return configFile(fmt.Sprintf("Peer discovery for %s in namespace %s, written by relgen.\n"+
-		"Loaded after the release's sys.config, so these keys win.", t.Basename, t.Namespace),
-		pair{"libcluster", proplist{{"topologies", proplist{
-			{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", opts}}},
-		}}}})
-}
-
-func libclusterElixir(module string, opts []string) string {
-	return fmt.Sprintf("config :libcluster,\n  topologies: [\n    %s: [\n      strategy: %s,\n      config: [\n        %s\n      ]\n    ]\n  ]\n",
-		topologyName, module, strings.Join(opts, ",\n        "))
+// libcluster builds the plan parts every libcluster strategy shares: the
+// :libcluster config with one topology for module, whose config holds
+// the fixed options and then the settings, as a file, as compile-time
+// config and as the env route.
+func libcluster(t release.Topology, module string, fixed []string, fixedTerms proplist, settings []setting) Plan {
+	cfg := append(slices.Clone(fixedTerms), entries(settings)...)
+	snippet := func(render func(setting) string) string {
+		return fmt.Sprintf("config :libcluster,\n  topologies: [\n    %s: [\n      strategy: %s,\n      config: [\n        %s\n      ]\n    ]\n  ]\n",
+			topologyName, module, strings.Join(append(slices.Clone(fixed), elixirLines(settings, render)...), ",\n        "))
+	}
+	return Plan{
+		Config: configFile(fmt.Sprintf("Peer discovery for %s in namespace %s, written by relgen.\n"+
+			"Loaded after the release's sys.config, so these keys win.", t.Basename, t.Namespace),
+			pair{"libcluster", proplist{{"topologies", proplist{
+				{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", cfg}}},
+			}}}}),
+		Elixir:     snippet(setting.literal),
+		Setup:      libclusterSetup,
+		Basename:   t.Basename,
+		envRoute:   settings,
+		runtimeExs: runtimeExs(settings, snippet(setting.read)),
+	}
 }
 
 func millis(d time.Duration) int64 { return int64(d / time.Millisecond) }
+
+// pollingInterval is libcluster's polling_interval, in milliseconds.
+func pollingInterval(t release.Topology) setting {
+	return numberSetting("polling_interval", "LIBCLUSTER_POLLING_INTERVAL", millis(t.Interval))
+}
 
 // libclusterDNS configures Cluster.Strategy.Kubernetes.DNS: it resolves
 // the headless Service's A records and connects to application_name@IP.
@@ -48,23 +62,13 @@ type libclusterDNS struct{}
 func (libclusterDNS) Name() string { return release.DiscoveryLibclusterDNS }
 
 func (libclusterDNS) Plan(t release.Topology) (Plan, error) {
-	const module = "Cluster.Strategy.Kubernetes.DNS"
-	ms := millis(t.Interval)
-	return Plan{
-		Config: libclusterConfig(t, module, proplist{
-			{"service", binary(t.FQDN())},
-			{"application_name", binary(t.Basename)},
-			{"polling_interval", intval(ms)}, // libcluster counts milliseconds
-		}),
-		Elixir: libclusterElixir(module, []string{
-			fmt.Sprintf("service: %q", t.FQDN()),
-			fmt.Sprintf("application_name: %q", t.Basename),
-			fmt.Sprintf("polling_interval: %d", ms),
-		}),
-		Setup:    libclusterSetup,
-		DNSName:  t.FQDN(),
-		Basename: t.Basename,
-	}, nil
+	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNS", nil, nil, []setting{
+		textSetting("service", "LIBCLUSTER_SERVICE", t.FQDN()),
+		textSetting("application_name", "LIBCLUSTER_APPLICATION_NAME", t.Basename),
+		pollingInterval(t),
+	})
+	p.DNSName = t.FQDN()
+	return p, nil
 }
 
 // libclusterDNSSRV configures Cluster.Strategy.Kubernetes.DNSSRV. It
@@ -79,34 +83,24 @@ type libclusterDNSSRV struct{}
 func (libclusterDNSSRV) Name() string { return release.DiscoveryLibclusterDNSSRV }
 
 func (libclusterDNSSRV) Plan(t release.Topology) (Plan, error) {
-	const module = "Cluster.Strategy.Kubernetes.DNSSRV"
 	if !t.NamedByHostname() {
 		return Plan{}, fmt.Errorf("%s connects to nodes by their pod's DNS name, but the topology names nodes by pod IP", release.DiscoveryLibclusterDNSSRV)
 	}
-	ms := millis(t.Interval)
 	// Absolute, like libcluster's own default, so the resolver does not
 	// try the pod's search domains first.
 	domain := strings.TrimSuffix(t.Domain, ".") + "."
-	return Plan{
-		Config: libclusterConfig(t, module, proplist{
-			{"service", binary(t.HeadlessService)},
-			{"application_name", binary(t.Basename)},
-			{"namespace", binary(t.Namespace)},
-			{"polling_interval", intval(ms)}, // libcluster counts milliseconds
-		}),
-		Env: []corev1.EnvVar{{Name: release.ClusterDomainEnv, Value: domain}},
-		Elixir: libclusterElixir(module, []string{
-			fmt.Sprintf("service: %q", t.HeadlessService),
-			fmt.Sprintf("application_name: %q", t.Basename),
-			fmt.Sprintf("namespace: %q", t.Namespace),
-			fmt.Sprintf("polling_interval: %d", ms),
-		}),
-		Setup: libclusterSetup + "\nThe pods run as a StatefulSet behind the headless Service and boot as " +
-			t.NodeName() + "; libcluster reads the cluster domain from " + release.ClusterDomainEnv + ", which the pods set.",
-		// The name libcluster builds and queries, without the root dot.
-		DNSName:  fmt.Sprintf("%s.%s.svc.%s", t.HeadlessService, t.Namespace, strings.TrimSuffix(domain, ".")),
-		Basename: t.Basename,
-	}, nil
+	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNSSRV", nil, nil, []setting{
+		textSetting("service", "LIBCLUSTER_SERVICE", t.HeadlessService),
+		textSetting("application_name", "LIBCLUSTER_APPLICATION_NAME", t.Basename),
+		textSetting("namespace", "LIBCLUSTER_NAMESPACE", t.Namespace),
+		pollingInterval(t),
+	})
+	p.Env = []corev1.EnvVar{{Name: release.ClusterDomainEnv, Value: domain}}
+	p.Setup += "\nThe pods run as a StatefulSet behind the headless Service and boot as " +
+		t.NodeName() + "; libcluster reads the cluster domain from " + release.ClusterDomainEnv + ", which the pods set."
+	// The name libcluster builds and queries, without the root dot.
+	p.DNSName = fmt.Sprintf("%s.%s.svc.%s", t.HeadlessService, t.Namespace, strings.TrimSuffix(domain, "."))
+	return p, nil
 }
 
 // libclusterKubernetes configures Cluster.Strategy.Kubernetes in :ip mode:
@@ -117,31 +111,18 @@ type libclusterKubernetes struct{}
 func (libclusterKubernetes) Name() string { return release.DiscoveryLibclusterKubernetes }
 
 func (libclusterKubernetes) Plan(t release.Topology) (Plan, error) {
-	const module = "Cluster.Strategy.Kubernetes"
-	ms := millis(t.Interval)
 	selector := labelSelector(t.Selector)
 	account := release.ObjectName(t.Basename) + "-discovery"
-	return Plan{
-		Config: libclusterConfig(t, module, proplist{
-			{"mode", atom("ip")},
-			{"kubernetes_node_basename", binary(t.Basename)},
-			{"kubernetes_selector", binary(selector)},
-			{"kubernetes_namespace", binary(t.Namespace)},
-			{"polling_interval", intval(ms)},
-		}),
-		Elixir: libclusterElixir(module, []string{
-			"mode: :ip",
-			fmt.Sprintf("kubernetes_node_basename: %q", t.Basename),
-			fmt.Sprintf("kubernetes_selector: %q", selector),
-			fmt.Sprintf("kubernetes_namespace: %q", t.Namespace),
-			fmt.Sprintf("polling_interval: %d", ms),
-		}),
-		Setup:          libclusterSetup,
-		Objects:        rbac(t, account),
-		ServiceAccount: account,
-		Selector:       selector,
-		Basename:       t.Basename,
-	}, nil
+	p := libcluster(t, "Cluster.Strategy.Kubernetes", []string{"mode: :ip"}, proplist{{"mode", atom("ip")}}, []setting{
+		textSetting("kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME", t.Basename),
+		textSetting("kubernetes_selector", "LIBCLUSTER_SELECTOR", selector),
+		textSetting("kubernetes_namespace", "LIBCLUSTER_NAMESPACE", t.Namespace),
+		pollingInterval(t),
+	})
+	p.Objects = rbac(t, account)
+	p.ServiceAccount = account
+	p.Selector = selector
+	return p, nil
 }
 
 // labelSelector writes labels as a Kubernetes selector string, sorted.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,6 +28,10 @@ type Project struct {
 	// Discovery is the strategy matching the clustering library among
 	// the deps, release.DiscoveryNone without one.
 	Discovery string
+	// DiscoveryConfig is release.DiscoveryConfigEnv when the discovery
+	// settings must reach the VM through config/runtime.exs, else
+	// release.DiscoveryConfigFile.
+	DiscoveryConfig string
 	// AppLayers are an umbrella's own apps; empty for a single app.
 	AppLayers []string
 	// Phoenix is set when the project depends on Phoenix; a mix release
@@ -47,11 +52,12 @@ var discoveryDeps = []struct{ dep, strategy string }{
 }
 
 // Detect reads the project in fsys, the directory relgen.yaml goes into:
-// mix.exs, an umbrella's apps/*/mix.exs and Distillery's rel/config.exs.
+// mix.exs, an umbrella's apps/*/mix.exs, Distillery's rel/config.exs and
+// config/*.exs.
 // dirName names the project when mix.exs does not. Only I/O errors other
 // than a missing file are returned.
 func Detect(fsys fs.FS, dirName string) (Project, error) {
-	p := Project{Kind: release.KindMix, Discovery: release.DiscoveryNone, Version: DefaultVersion}
+	p := Project{Kind: release.KindMix, Discovery: release.DiscoveryNone, DiscoveryConfig: release.DiscoveryConfigFile, Version: DefaultVersion}
 	src, err := readOptional(fsys, "mix.exs")
 	if err != nil {
 		return p, err
@@ -123,7 +129,44 @@ func Detect(fsys fs.FS, dirName string) (Project, error) {
 		}
 	}
 	p.Phoenix = slices.Contains(deps, "phoenix")
+	if err := detectDiscoveryConfig(fsys, &p); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// prodConfigFiles are the config/*.exs files a prod release is built with.
+var prodConfigFiles = []string{"config/config.exs", "config/prod.exs"}
+
+// detectDiscoveryConfig picks the env route when the release has a
+// config/runtime.exs and the build-time config also configures the
+// discovery library: the runtime.exs config provider would put those keys
+// back to their build-time values after a -config file set them.
+func detectDiscoveryConfig(fsys fs.FS, p *Project) error {
+	app := map[string]string{
+		release.DiscoveryPeerage:       "peerage",
+		release.DiscoveryLibclusterDNS: "libcluster",
+	}[p.Discovery]
+	if app == "" {
+		return nil
+	}
+	runtime, err := readOptional(fsys, "config/runtime.exs")
+	if err != nil || runtime == "" {
+		return err
+	}
+	configures := regexp.MustCompile(`(?m)^\s*config\s+:` + app + `\b`)
+	for _, f := range prodConfigFiles {
+		src, err := readOptional(fsys, f)
+		if err != nil {
+			return err
+		}
+		if configures.MatchString(stripComments(src)) {
+			p.DiscoveryConfig = release.DiscoveryConfigEnv
+			p.Found = append(p.Found, fmt.Sprintf("config/runtime.exs exists and %s configures :%s: discovery_config env.", f, app))
+			return nil
+		}
+	}
+	return nil
 }
 
 // readOptional reads name from fsys, returning "" when it does not exist.

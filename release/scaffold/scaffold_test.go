@@ -1,13 +1,14 @@
 package scaffold
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
 
 	"github.com/go-viper/mapstructure/v2"
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/release"
@@ -18,11 +19,11 @@ func TestDetect(t *testing.T) {
 		dir  string
 		want Project
 	}{
-		{dir: "plain", want: Project{Name: "hello", Version: "0.1.0", Kind: "mix", Discovery: "none"}},
-		{dir: "phoenix", want: Project{Name: "shop", Version: "2.0.0-rc.1", Kind: "mix", Discovery: "dns_cluster", Phoenix: true}},
+		{dir: "plain", want: Project{Name: "hello", Version: "0.1.0", Kind: "mix", Discovery: "none", DiscoveryConfig: "file"}},
+		{dir: "phoenix", want: Project{Name: "shop", Version: "2.0.0-rc.1", Kind: "mix", Discovery: "dns_cluster", DiscoveryConfig: "file", Phoenix: true}},
 		{dir: "umbrella", want: Project{Name: "platform", Version: "3.1.4", Kind: "mix", Discovery: "libcluster-dns",
-			AppLayers: []string{"core", "web"}, Phoenix: true}},
-		{dir: "distillery", want: Project{Name: "myapp", Version: "0.1.0", Kind: "distillery", Discovery: "peerage", Phoenix: true}},
+			DiscoveryConfig: "env", AppLayers: []string{"core", "web"}, Phoenix: true}},
+		{dir: "distillery", want: Project{Name: "myapp", Version: "0.1.0", Kind: "distillery", Discovery: "peerage", DiscoveryConfig: "file", Phoenix: true}},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			got, err := Detect(os.DirFS(filepath.Join("testdata", tc.dir)), tc.dir)
@@ -33,7 +34,7 @@ func TestDetect(t *testing.T) {
 				t.Errorf("Found is empty: the header says nothing about where the values came from")
 			}
 			got.Found = nil
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := gocmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Detect (-want +got):\n%s", diff)
 			}
 		})
@@ -90,7 +91,10 @@ func TestRender(t *testing.T) {
 			if cfg.Release.Name != p.Name || cfg.Release.Version != p.Version || cfg.Release.Kind != p.Kind || cfg.Cluster.Discovery != p.Discovery {
 				t.Errorf("loaded release %+v, discovery %q; want %+v", cfg.Release, cfg.Cluster.Discovery, p)
 			}
-			if diff := cmp.Diff(p.AppLayers, cfg.Image.AppLayers); diff != "" {
+			if got := cmp.Or(cfg.Cluster.DiscoveryConfig, release.DiscoveryConfigFile); got != p.DiscoveryConfig {
+				t.Errorf("loaded discovery_config %q, want %q", got, p.DiscoveryConfig)
+			}
+			if diff := gocmp.Diff(p.AppLayers, cfg.Image.AppLayers); diff != "" {
 				t.Errorf("app_layers (-want +got):\n%s", diff)
 			}
 			if err := cfg.Validate(); err != nil {

@@ -22,7 +22,11 @@ func newDiscoveryCommand(g *GlobalOptions) *cobra.Command {
 environment. --format erlang (the default) prints the config file relgen
 mounts at /etc/relgen/discovery.config; --format elixir prints the
 equivalent config/*.exs snippet for users who prefer compile-time config,
-and what to add to the application.`,
+and what to add to the application.
+
+Under cluster.discovery_config: env there is no config file: the settings
+reach the pods as env vars (listed on stderr), and --format elixir prints
+the config/runtime.exs block that reads them.`,
 		Example: `  relgen discovery --env prod
   relgen discovery --env prod --format elixir`,
 		Args: cobra.NoArgs,
@@ -30,7 +34,7 @@ and what to add to the application.`,
 			if o.Format != "erlang" && o.Format != "elixir" {
 				return fmt.Errorf("--format %q: want erlang or elixir", o.Format)
 			}
-			_, rt, err := loadRuntime(g, o.Env)
+			spec, rt, err := loadRuntime(g, o.Env)
 			if err != nil {
 				return err
 			}
@@ -44,6 +48,10 @@ and what to add to the application.`,
 			}
 			for _, e := range p.Env {
 				fmt.Fprintf(cmd.ErrOrStderr(), "relgen: the pods get %s=%s\n", e.Name, e.Value)
+			}
+			if out == "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "relgen: discovery %s mounts no config file in environment %s; --format elixir shows what the application needs\n",
+					spec.Discovery, o.Env)
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), out)
 			return err
