@@ -4,13 +4,18 @@ BIN     := $(CURDIR)/bin
 GOLANGCI_LINT_VERSION := v2.15.0
 KUBECTL_VALIDATE_VERSION := v0.0.4
 
-.PHONY: build test lint fuzz docs verify tools
+.PHONY: build test e2e lint fuzz docs verify tools
 
 build:
 	$(GO) build -o $(BIN)/relgen ./cmd/relgen
 
 test:
 	$(GO) test -race ./...
+
+# The end-to-end proof on its own, with every step and the report line of
+# each variant (root, Linux; e2e/README.md). make test runs it as well.
+e2e:
+	$(GO) test -race -count=1 -v -run TestCluster ./e2e
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

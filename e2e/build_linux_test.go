@@ -21,22 +21,66 @@ import (
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/release"
 )
 
 // releaseName is the fixture's release name, hence the node basename.
 const releaseName = "e2e_app"
 
-// buildRelease runs `MIX_ENV=prod mix release` on a copy of the fixture
-// app and returns the app directory. mix runs with a private HOME and
-// MIX_HOME and Hex offline: the app has no Hex dependencies (peerage is a
-// local stand-in), so nothing is fetched.
-func buildRelease(t *testing.T, tl *tools, work string) string {
+// variant is one way of shipping the fixture app, end to end.
+type variant struct {
+	name string
+	// kind is release.kind; a distillery variant boots through the
+	// Distillery stand-in (testdata/distillery).
+	kind string
+	// route is cluster.discovery_config.
+	route string
+	// runtimeExs gives the app a config/runtime.exs (relgen's block from
+	// `relgen discovery --format elixir`) and a config/config.exs that
+	// sets wrong peerage values at build time.
+	runtimeExs bool
+}
+
+// buildTimePeerage is the fixture's build-time peerage config for the
+// runtimeExs variants: values a bundle must override, or nodes never meet.
+const buildTimePeerage = `config :peerage, via: Peerage.Via.Dns, dns_name: "peers.build-time.invalid", app_name: "build_time", interval: 1`
+
+// shipped is a variant's release, built and packed into an image by
+// relgen, and unpacked again as a node would pull it.
+type shipped struct {
+	variant
+	config string // relgen.yaml
+	ref    string // the image, by digest
+	image  *unpackedImage
+}
+
+// ship does what a user of the variant does: writes relgen.yaml, adds
+// what `relgen discovery` says to config/runtime.exs, runs
+// `MIX_ENV=prod mix release` and `relgen build`. mix runs with a private
+// HOME and MIX_HOME and Hex offline: the app has no Hex dependencies
+// (peerage is a local stand-in), so nothing is fetched.
+func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	t.Helper()
 	src := filepath.Join(work, "src")
 	if err := os.CopyFS(src, os.DirFS("testdata")); err != nil {
 		t.Fatalf("copying the fixture: %v", err)
 	}
 	app := filepath.Join(src, "app")
+	s := &shipped{variant: v, config: filepath.Join(app, "relgen.yaml")}
+	write(t, s.config, relgenConfig(v))
+	if v.runtimeExs {
+		if err := os.MkdirAll(filepath.Join(app, "config"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(app, "config", "config.exs"), "import Config\n\n"+buildTimePeerage+"\n")
+		// A runtime.exs as apps have one, plus on the env route the block
+		// relgen prints for it.
+		runtime := "import Config\n\nconfig :logger, level: String.to_existing_atom(System.get_env(\"LOG_LEVEL\", \"info\"))\n"
+		if v.route == release.DiscoveryConfigEnv {
+			runtime += "\n" + string(relgen(t, "discovery", "-f", s.config, "--env", "e2e", "--format", "elixir"))
+		}
+		write(t, filepath.Join(app, "config", "runtime.exs"), runtime)
+	}
 	cmd := exec.CommandContext(t.Context(), tl.mix, "release", "--overwrite")
 	cmd.Dir = app
 	cmd.Env = []string{
@@ -51,14 +95,59 @@ func buildRelease(t *testing.T, tl *tools, work string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("MIX_ENV=prod mix release: %v\n%s", err, out)
 	}
-	return app
+	if v.kind == release.KindDistillery {
+		distilleryLayout(t, filepath.Join(app, "_build", "prod", "rel", releaseName), filepath.Join(src, "distillery"))
+	}
+
+	layoutDir := filepath.Join(work, "oci")
+	s.ref = strings.TrimSpace(string(relgen(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)))
+	img, err := unpackImage(t.Context(), layoutDir, s.ref, filepath.Join(work, "rootfs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(img.dir, img.config.WorkingDir, "releases", "COOKIE")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the image holds releases/COOKIE (stat: %v); the cookie must only come from the Secret", err)
+	}
+	s.image = img
+	return s
 }
 
-// relgenConfig is the relgen.yaml the test deploys with.
-const relgenConfig = `# relgen.yaml of the end-to-end test's fixture release.
+// distilleryLayout turns the mix release in dir into the shape of a
+// Distillery release that relgen recognises and the image boots the
+// Distillery way: bin/<name> is the stand-in boot script, and
+// releases/<vsn>/libexec replaces mix's env.sh.
+func distilleryLayout(t *testing.T, dir, standIn string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "releases", "start_erl.data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data))
+	if len(f) != 2 {
+		t.Fatalf("releases/start_erl.data = %q, want ERTS and release version", data)
+	}
+	vsn := filepath.Join(dir, "releases", f[1])
+	if err := os.Remove(filepath.Join(vsn, "env.sh")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(vsn, "libexec"), os.DirFS(filepath.Join(standIn, "libexec"))); err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join(standIn, releaseName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", releaseName), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// relgenConfig is the relgen.yaml the test deploys a variant with.
+func relgenConfig(v variant) string {
+	return `# relgen.yaml of the end-to-end test's fixture release.
 release:
   name: ` + releaseName + `
-  kind: mix
+  kind: ` + v.kind + `
   path: _build/prod/rel/` + releaseName + `
 image:
   repository: example.invalid/e2e
@@ -67,6 +156,7 @@ image:
   base: scratch
 cluster:
   discovery: peerage
+  discovery_config: ` + v.route + `
   headless_service: e2e-app-peers
   interval: 1s
 deployment:
@@ -77,16 +167,15 @@ deployment:
 environments:
   e2e:
     namespace: e2e
-    replicas: 3
+    replicas: 2
 `
+}
 
-func writeConfig(t *testing.T, appDir string) string {
+func write(t *testing.T, path, content string) {
 	t.Helper()
-	p := filepath.Join(appDir, "relgen.yaml")
-	if err := os.WriteFile(p, []byte(relgenConfig), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 // relgen runs the relgen CLI in-process and returns its stdout.

@@ -34,8 +34,11 @@ type cluster struct {
 	headless *corev1.Service
 	// domain is the cluster domain kubelet is configured with.
 	domain string
-	pods   []*pod
-	ready  map[*pod]bool
+	// delivered is the peerage config the bundle gives the nodes, for
+	// the diagnosis.
+	delivered peerageConfig
+	pods      []*pod
+	ready     map[*pod]bool
 }
 
 func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy *appsv1.Deployment, headless *corev1.Service) *cluster {
@@ -276,22 +279,25 @@ func emptyDirVolume(dir string, fsGroup *int64) error {
 
 // waitReady runs the container's startup and readiness probes from the
 // node, as kubelet does, until both pass, then republishes DNS.
-func (c *cluster) waitReady(p *pod, timeout time.Duration) {
-	c.t.Helper()
+func (c *cluster) waitReady(p *pod, timeout time.Duration) error {
 	ctr := &c.deploy.Spec.Template.Spec.Containers[0]
 	for _, pr := range []*corev1.Probe{ctr.StartupProbe, ctr.ReadinessProbe} {
 		if pr == nil {
 			continue
 		}
-		c.eventually(timeout, fmt.Sprintf("probe of pod %s", p.name), func(ctx context.Context) error {
+		err := c.await(timeout, fmt.Sprintf("probe of pod %s", p.name), func(ctx context.Context) error {
 			if !p.running() {
-				return errors.New("container exited")
+				return permanent(fmt.Errorf("container of pod %s exited: %v", p.name, p.cur.err))
 			}
 			return c.probe(ctx, p, ctr, pr)
 		})
+		if err != nil {
+			return err
+		}
 	}
 	c.ready[p] = true
 	c.net.publish(c.dnsRecords())
+	return nil
 }
 
 func (c *cluster) probe(ctx context.Context, p *pod, ctr *corev1.Container, pr *corev1.Probe) error {
@@ -403,43 +409,43 @@ func (c *cluster) meshed(ctx context.Context, pods []*pod) error {
 	return errors.Join(errs...)
 }
 
-// eventually polls check until it passes or timeout expires; there are
-// no fixed sleeps, only a short pause between attempts.
-func (c *cluster) eventually(timeout time.Duration, what string, check func(ctx context.Context) error) {
-	c.t.Helper()
+// await polls check until it passes or timeout expires; there are no
+// fixed sleeps, only a short pause between attempts. On timeout the error
+// carries the last failure and what diagnose finds.
+func (c *cluster) await(timeout time.Duration, what string, check func(ctx context.Context) error) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithDeadline(c.t.Context(), deadline.Add(15*time.Second))
 		err := check(ctx)
 		cancel()
 		if err == nil {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			c.diagnose()
-			c.t.Fatalf("%s: not within %s:\n%v", what, timeout, err)
+		var stop permanentError
+		if time.Now().After(deadline) || errors.As(err, &stop) {
+			msg := fmt.Sprintf("%s: not within %s:\n%v", what, timeout, err)
+			if errors.As(err, &stop) {
+				msg = fmt.Sprintf("%s: %v", what, err)
+			}
+			if found := c.diagnose(); len(found) > 0 {
+				msg += "\ndiagnosis:\n  - " + strings.Join(found, "\n  - ")
+			}
+			return errors.New(msg)
 		}
 		select {
 		case <-c.t.Context().Done():
-			c.t.Fatal(c.t.Context().Err())
+			return c.t.Context().Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
 
-// diagnose logs what each running node knows about discovery.
-func (c *cluster) diagnose() {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	const expr = `IO.inspect({Application.get_all_env(:peerage), ` +
-		`:inet_res.lookup(String.to_charlist(Application.get_env(:peerage, :dns_name, "")), :in, :a)})`
-	for _, p := range c.pods {
-		if p.running() {
-			out, err := p.rpc(ctx, expr)
-			c.t.Logf("pod %s: peerage env and DNS answer: %s %v", p.name, out, err)
-		}
-	}
-}
+// permanentError ends await at once: waiting longer cannot help.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+func permanent(err error) error { return permanentError{err} }
 
 // templateHash stands in for the ReplicaSet's pod-template-hash.
 func templateHash(t *testing.T, tmpl corev1.PodTemplateSpec) string {

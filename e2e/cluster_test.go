@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,119 +19,327 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/release"
 )
 
-// TestCluster is the end-to-end proof of DESIGN.md §10: relgen's image
-// and bundle, run on simulated pods, form a BEAM cluster; a node stopped
-// with SIGTERM leaves and rejoins when restarted; a node with the wrong
-// cookie is refused while the others stay connected.
+// The variants TestCluster ships: both release kinds, and both routes of
+// the discovery config (DESIGN.md section 7).
+var (
+	mixFile = variant{name: "mix-file", kind: release.KindMix, route: release.DiscoveryConfigFile}
+	// The env route, for an app with config/runtime.exs whose
+	// config/config.exs sets wrong peerage values at build time.
+	mixRuntimeEnv = variant{name: "mix-runtime.exs-env", kind: release.KindMix, route: release.DiscoveryConfigEnv, runtimeExs: true}
+	// The same app on the file route: config/config.exs wins, the nodes
+	// never meet. Only run as a broken case.
+	mixRuntimeFile  = variant{name: "mix-runtime.exs-file", kind: release.KindMix, route: release.DiscoveryConfigFile, runtimeExs: true}
+	distilleryFile  = variant{name: "distillery-file", kind: release.KindDistillery, route: release.DiscoveryConfigFile}
+	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile}
+)
+
+// TestCluster is the end-to-end proof of DESIGN.md section 10: relgen's
+// image and bundle, run on simulated pods, form a BEAM cluster; it grows
+// when the Deployment is scaled up, a killed or stopped node rejoins, and
+// a node with the wrong cookie is refused. Then bundles broken on purpose
+// must fail, with a diagnosis that names what is wrong.
 func TestCluster(t *testing.T) {
 	tl := requireTools(t)
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Helper()
-		t.Logf("%5.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
 	work := t.TempDir()
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
+	shipments := map[variant]*shipped{}
+	shipOnce := func(t *testing.T, v variant) *shipped {
+		t.Helper()
+		if s := shipments[v]; s != nil {
+			return s
+		}
+		start := time.Now()
+		s := ship(t, tl, filepath.Join(work, v.name), v)
+		t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), s.ref)
+		shipments[v] = s
+		return s
+	}
 
-	// The release, the image and the bundle, as a user makes them.
-	app := buildRelease(t, tl, work)
-	step("MIX_ENV=prod mix release: done")
-	cfg := writeConfig(t, app)
-	layoutDir := filepath.Join(work, "oci")
-	ref := strings.TrimSpace(string(relgen(t, "build", "-f", cfg, "--push=false", "--oci-layout", layoutDir)))
-	step("relgen build: %s", ref)
-	bundle := decode(t, "relgen manifests", relgen(t, "manifests", "-f", cfg, "--env", "e2e", "--image", ref))
-	secret := decode(t, "relgen secret", relgen(t, "secret", "-f", cfg, "--env", "e2e"))
-	wrongSecret := decode(t, "relgen secret", relgen(t, "secret", "-f", cfg, "--env", "e2e"))
+	for _, v := range clusterVariants {
+		t.Run(v.name, func(t *testing.T) {
+			sc := newScenario(t, tl, shipOnce(t, v), broken{})
+			report, err := sc.lifecycle()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s", v.name, report)
+		})
+	}
 
+	for _, b := range brokenBundles {
+		t.Run("broken/"+b.name, func(t *testing.T) {
+			sc := newScenario(t, tl, shipOnce(t, b.variant), b)
+			_, err := sc.lifecycle()
+			if err == nil {
+				t.Fatalf("%s: the cluster formed and survived every step; want a failure", b.what)
+			}
+			for _, want := range b.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%s: the failure does not name the mismatch (want %q in it):\n%v", b.what, want, err)
+				}
+			}
+			if !t.Failed() {
+				t.Logf("%s: failed as it should:\n%v", b.what, err)
+			}
+		})
+	}
+}
+
+// broken is a bundle broken on purpose, and what its failure must say.
+type broken struct {
+	name, what string
+	variant    variant
+	// bundle breaks the decoded bundle before it is deployed.
+	bundle func(deploy *appsv1.Deployment, headless *corev1.Service)
+	// newCookieOnScaleUp gives the pod added by the scale-up a new cookie
+	// Secret, as when a Secret is regenerated while pods run.
+	newCookieOnScaleUp bool
+	want               []string
+}
+
+var brokenBundles = []broken{
+	{
+		name: "service-name", what: "a headless Service name that disagrees with the discovery config",
+		variant: mixFile,
+		bundle:  func(_ *appsv1.Deployment, headless *corev1.Service) { headless.Name = "e2e-app-peer" },
+		want: []string{`peerage queries "e2e-app-peers.e2e.svc.cluster.local", but the headless Service e2e-app-peer answers as ` +
+			`"e2e-app-peer.e2e.svc.cluster.local", and cluster DNS has no record for it`},
+	},
+	{
+		name: "short-names", what: "nodes booted with short names",
+		variant: mixFile,
+		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
+			env := deploy.Spec.Template.Spec.Containers[0].Env
+			for i := range env {
+				switch env[i].Name {
+				case "RELEASE_DISTRIBUTION":
+					env[i].Value = "sname"
+				case "RELEASE_NODE":
+					env[i].Value = releaseName
+				}
+			}
+		},
+		want: []string{"a short name (-sname, or RELEASE_DISTRIBUTION=sname): discovery connects to long names like e2e_app@10.213.0."},
+	},
+	{
+		name: "two-cookies", what: "a pod started after the cookie Secret was regenerated",
+		variant: mixFile, newCookieOnScaleUp: true,
+		want: []string{"refused the handshake of", "their cookies differ"},
+	},
+	{
+		name: "no-mutable-dir", what: "a Distillery pod with a read-only root filesystem and no emptyDir at RELEASE_MUTABLE_DIR",
+		variant: distilleryFile,
+		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
+			ctr := &deploy.Spec.Template.Spec.Containers[0]
+			ctr.VolumeMounts = slices.DeleteFunc(ctr.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == manifests.MutableDir })
+		},
+		want: []string{"the container exited", "/app/var", "Read-only file system"},
+	},
+	{
+		name: "build-time-config", what: "the file route for an app whose config/config.exs sets peerage and that has config/runtime.exs",
+		variant: mixRuntimeFile,
+		want: []string{`peerage runs with dns_name "peers.build-time.invalid" and app_name "build_time", but the bundle delivers ` +
+			`"e2e-app-peers.e2e.svc.cluster.local" and "e2e_app"`, "use cluster.discovery_config: env"},
+	},
+}
+
+// scenario is one shipped variant deployed from its bundle onto a
+// simulated cluster, possibly broken on purpose.
+type scenario struct {
+	t        *testing.T
+	shipped  *shipped
+	broken   broken
+	c        *cluster
+	deploy   *appsv1.Deployment
+	headless *corev1.Service
+	// api holds the bundle and the cookie Secret; otherAPI the bundle
+	// with a second, different cookie Secret.
+	api, otherAPI *apiObjects
+	// patience is how long the nodes get to connect.
+	patience time.Duration
+	start    time.Time
+}
+
+func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
+	t.Helper()
+	bundle := decode(t, "relgen manifests", relgen(t, "manifests", "-f", s.config, "--env", "e2e", "--image", s.ref))
+	secret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
+	otherSecret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
 	deploy, headless := workload(t, bundle)
-	ctr := deploy.Spec.Template.Spec.Containers[0]
-	if ctr.Image != ref {
-		t.Fatalf("deployment image = %s, want the built image %s", ctr.Image, ref)
+	if img := deploy.Spec.Template.Spec.Containers[0].Image; img != s.ref {
+		t.Fatalf("deployment image = %s, want the built image %s", img, s.ref)
 	}
-	img, err := unpackImage(t.Context(), layoutDir, ctr.Image, filepath.Join(work, "rootfs"))
-	if err != nil {
+	delivered := deliveredPeerage(bundle, deploy)
+	if b.bundle != nil {
+		b.bundle(deploy, headless)
+	}
+	sc := &scenario{t: t, shipped: s, broken: b, deploy: deploy, headless: headless, patience: time.Minute, start: time.Now()}
+	if b.name != "" {
+		// A broken cluster never forms; a healthy one connects within a
+		// second, so 10 discovery intervals are plenty.
+		sc.patience = 10 * time.Second
+	}
+	var err error
+	if sc.api, err = newAPIObjects(deploy.Namespace, append(bundle, secret...)...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Lstat(filepath.Join(img.dir, img.config.WorkingDir, "releases", "COOKIE")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the image holds releases/COOKIE (stat: %v); the cookie must only come from the Secret", err)
+	if sc.otherAPI, err = newAPIObjects(deploy.Namespace, append(bundle, otherSecret...)...); err != nil {
+		t.Fatal(err)
 	}
-	step("image %s unpacked from the OCI layout", ctr.Image)
+	sc.c = newCluster(t, tl, t.TempDir(), s.image, deploy, headless)
+	sc.c.delivered = delivered
+	return sc
+}
 
-	api, err := newAPIObjects(deploy.Namespace, append(bundle, secret...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrongAPI, err := newAPIObjects(deploy.Namespace, append(bundle, wrongSecret...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+func (sc *scenario) step(format string, args ...any) {
+	sc.t.Helper()
+	sc.t.Logf("%5.1fs  %s", time.Since(sc.start).Seconds(), fmt.Sprintf(format, args...))
+}
 
-	// Three pods, DNS for the headless Service, and the cluster.
-	c := newCluster(t, tl, work, img, deploy, headless)
-	for range *deploy.Spec.Replicas {
-		c.addPod(api)
+// lifecycle runs the Deployment through what a cluster does to it, and
+// stops at the first step that fails. It returns the report line of
+// the issue that asked for it.
+func (sc *scenario) lifecycle() (string, error) {
+	c := sc.c
+	// kubectl apply: the Deployment's replicas, DNS for the headless
+	// Service, the containers.
+	for range *sc.deploy.Spec.Replicas {
+		c.addPod(sc.api)
 	}
-	good := slices.Clone(c.pods)
+	first := slices.Clone(c.pods)
 	c.net.startDNS(c.dnsRecords())
-	c.eventually(10*time.Second, "cluster DNS answers "+c.fqdn(), func(ctx context.Context) error {
-		return c.dnsAnswers(ctx, good)
-	})
-	for _, p := range good {
+	if err := c.await(10*time.Second, "cluster DNS answers "+c.fqdn(), func(ctx context.Context) error {
+		return c.dnsAnswers(ctx, first)
+	}); err != nil {
+		return "", err
+	}
+	for _, p := range first {
 		p.start()
 	}
-	for _, p := range good {
-		c.waitReady(p, time.Minute)
+	for _, p := range first {
+		if err := c.waitReady(p, time.Minute); err != nil {
+			return "", err
+		}
 	}
-	step("%d pods started and ready", len(good))
-	c.eventually(time.Minute, "every node sees the others", func(ctx context.Context) error {
-		return c.meshed(ctx, good)
-	})
-	step("cluster formed: every node lists the other %d", len(good)-1)
-	c.checkSandbox(good[0])
+	sc.step("%d pods started and ready", len(first))
+	if err := c.await(sc.patience, fmt.Sprintf("the %d nodes connect", len(first)), func(ctx context.Context) error {
+		return c.meshed(ctx, first)
+	}); err != nil {
+		return "", err
+	}
+	sc.step("%d/%d nodes connected", len(first), len(first))
+	if err := c.checkSandbox(first[0]); err != nil {
+		return "", err
+	}
 
-	// Kubelet stops a container with SIGTERM and restarts it in the same
-	// pod (same IP).
-	victim := good[1]
+	// kubectl scale --replicas=3: a new pod with a new IP, which cluster
+	// DNS adds to the headless Service's answer.
+	api := sc.api
+	if sc.broken.newCookieOnScaleUp {
+		api = sc.otherAPI
+	}
+	added := c.addPod(api)
+	good := slices.Clone(c.pods)
+	c.net.publish(c.dnsRecords())
+	added.start()
+	if err := c.waitReady(added, time.Minute); err != nil {
+		return "", err
+	}
+	if err := c.await(sc.patience, "after scaling up, every node sees the others", func(ctx context.Context) error {
+		return c.meshed(ctx, good)
+	}); err != nil {
+		return "", err
+	}
+	sc.step("scaled up: %d/%d nodes connected", len(good), len(good))
+
+	// A node dies (SIGKILL: no goodbye); kubelet restarts the container in
+	// the same pod.
+	if err := sc.bounce(good, good[1], "killed with SIGKILL", func(p *pod) error { p.kill(); return nil }); err != nil {
+		return "", err
+	}
+	// Kubelet stops a container with SIGTERM (a rollout, a drain): the VM
+	// must exit cleanly within the grace period.
+	if err := sc.bounce(good, good[0], "stopped cleanly on SIGTERM", sc.terminate); err != nil {
+		return "", err
+	}
+
+	// A pod the headless Service also selects, with another cookie.
+	if err := sc.intruder(good); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d/%d nodes connected, rejoin ok, scale-up ok, wrong cookie refused", len(good), len(good)), nil
+}
+
+// bounce ends victim's container with stop, waits until the other nodes
+// drop it, restarts the container in the same pod and waits until the
+// node rejoins.
+func (sc *scenario) bounce(good []*pod, victim *pod, how string, stop func(*pod) error) error {
+	c := sc.c
+	if err := stop(victim); err != nil {
+		return err
+	}
+	rest := slices.DeleteFunc(slices.Clone(good), func(p *pod) bool { return p == victim })
+	if err := c.await(30*time.Second, fmt.Sprintf("the others drop the node %s", how), func(ctx context.Context) error {
+		return c.meshed(ctx, rest)
+	}); err != nil {
+		return err
+	}
+	victim.start()
+	if err := c.waitReady(victim, time.Minute); err != nil {
+		return err
+	}
+	if err := c.await(sc.patience, fmt.Sprintf("the node %s rejoins", how), func(ctx context.Context) error {
+		return c.meshed(ctx, good)
+	}); err != nil {
+		return err
+	}
+	sc.step("node %s %s, restarted and rejoined", nodeName(victim), how)
+	return nil
+}
+
+// terminate stops p's container as kubelet does, with SIGTERM and
+// SIGKILL after the grace period; the VM must exit cleanly before that.
+func (sc *scenario) terminate(p *pod) error {
 	grace := 30 * time.Second
-	if s := deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
+	if s := sc.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
 		grace = time.Duration(*s) * time.Second
 	}
-	graceful, exit := victim.stop(grace)
+	graceful, exit := p.stop(grace)
 	switch {
 	case !graceful:
-		t.Errorf("pod %s: the node ignored SIGTERM for the whole grace period (%s) and was killed", victim.name, grace)
+		return fmt.Errorf("pod %s: the node ignored SIGTERM for the whole grace period (%s) and was killed", p.name, grace)
 	case exit != nil:
-		t.Errorf("pod %s: after SIGTERM the node exited with %v, want a clean stop", victim.name, exit)
+		return fmt.Errorf("pod %s: after SIGTERM the node exited with %v, want a clean stop", p.name, exit)
 	}
-	step("node %s stopped on SIGTERM", nodeName(victim))
-	rest := []*pod{good[0], good[2]}
-	c.eventually(30*time.Second, "the others drop the stopped node", func(ctx context.Context) error {
-		return c.meshed(ctx, rest)
-	})
-	victim.start()
-	c.waitReady(victim, time.Minute)
-	c.eventually(time.Minute, "the restarted node rejoins", func(ctx context.Context) error {
-		return c.meshed(ctx, good)
-	})
-	step("node %s restarted and rejoined", nodeName(victim))
+	return nil
+}
 
-	// A pod the headless Service selects, but with another cookie.
-	intruder := c.addPod(wrongAPI)
+// intruder starts a pod that the headless Service selects but that has
+// another cookie: every node must refuse it, both ways, and stay
+// connected to the others.
+func (sc *scenario) intruder(good []*pod) error {
+	c := sc.c
+	intruder := c.addPod(sc.otherAPI)
 	c.net.publish(c.dnsRecords())
-	c.eventually(10*time.Second, "cluster DNS lists the new pod", func(ctx context.Context) error {
+	if err := c.await(10*time.Second, "cluster DNS lists the new pod", func(ctx context.Context) error {
 		return c.dnsAnswers(ctx, c.pods)
-	})
+	}); err != nil {
+		return err
+	}
 	intruder.start()
-	c.waitReady(intruder, time.Minute)
+	if err := c.waitReady(intruder, time.Minute); err != nil {
+		return err
+	}
 	// The node that accepts a connection logs the bad handshake; wait
 	// until each side has refused the other several poll intervals long.
 	const attempts = 3
-	c.eventually(time.Minute, "the nodes refuse the wrong-cookie node, both ways", func(context.Context) error {
+	if err := c.await(time.Minute, "the nodes refuse the wrong-cookie node, both ways", func(context.Context) error {
 		var errs []error
 		for _, p := range good {
 			if n := refusals(p, intruder); n < attempts {
@@ -141,40 +350,57 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		return errors.Join(errs...)
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(sc.t.Context(), 30*time.Second)
 	defer cancel()
 	if err := c.meshed(ctx, good); err != nil {
-		t.Errorf("with the wrong-cookie node around: %v", err)
+		return fmt.Errorf("with the wrong-cookie node around: %w", err)
 	}
 	views, err := c.views(ctx, []*pod{intruder})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if v := views[intruder]; v.self != nodeName(intruder) || len(v.peers) > 0 {
-		t.Errorf("wrong-cookie node: node() = %s, Node.list() = %v, want %s and []", v.self, v.peers, nodeName(intruder))
+		return fmt.Errorf("wrong-cookie node: node() = %s, Node.list() = %v, want %s and []", v.self, v.peers, nodeName(intruder))
 	}
-	step("wrong-cookie node %s refused; the cluster is unchanged", nodeName(intruder))
+	sc.step("wrong-cookie node %s refused; the cluster is unchanged", nodeName(intruder))
+	return nil
 }
 
 // checkSandbox makes sure a simulated pod is as strict as a real one:
 // the node runs as the pod's user under the pod's hostname, the root
-// filesystem is read-only and /tmp (the emptyDir) is writable.
-func (c *cluster) checkSandbox(p *pod) {
-	c.t.Helper()
-	dir := c.image.config.WorkingDir
-	expr := fmt.Sprintf(`IO.puts(Enum.join([String.trim(to_string(:os.cmd('id -u'))), elem(:inet.gethostname(), 1), `+
-		`inspect(File.write(%q, "")), inspect(File.write("/tmp/.relgen-e2e", ""))], "|"))`, filepath.Join(dir, ".relgen-e2e"))
+// filesystem is read-only, and every emptyDir the container mounts (where
+// the release writes: RELEASE_TMP, Distillery's RELEASE_MUTABLE_DIR) is
+// writable.
+func (c *cluster) checkSandbox(p *pod) error {
+	spec := &c.deploy.Spec.Template.Spec
+	paths := []string{filepath.Join(c.image.config.WorkingDir, ".relgen-e2e")}
+	want := []string{strconv.Itoa(int(p.proc.UID)), p.name, "{:error, :erofs}"}
+	for _, vm := range spec.Containers[0].VolumeMounts {
+		i := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == vm.Name })
+		if i >= 0 && spec.Volumes[i].EmptyDir != nil {
+			paths = append(paths, filepath.Join(vm.MountPath, ".relgen-e2e"))
+			want = append(want, ":ok")
+		}
+	}
+	var writes []string
+	for _, path := range paths {
+		writes = append(writes, fmt.Sprintf("inspect(File.write(%q, \"\"))", path))
+	}
+	expr := `IO.puts(Enum.join([String.trim(to_string(:os.cmd('id -u'))), elem(:inet.gethostname(), 1), ` +
+		strings.Join(writes, ", ") + `], "|"))`
 	ctx, cancel := context.WithTimeout(c.t.Context(), 30*time.Second)
 	defer cancel()
 	out, err := p.rpc(ctx, expr)
 	if err != nil {
-		c.t.Fatal(err)
+		return err
 	}
-	want := fmt.Sprintf("%d|%s|{:error, :erofs}|:ok", p.proc.UID, p.name)
-	if out != want {
-		c.t.Errorf("pod %s: uid|hostname|write to %s|write to /tmp = %s, want %s", p.name, dir, out, want)
+	if out != strings.Join(want, "|") {
+		return fmt.Errorf("pod %s: uid|hostname|write to %s = %s, want %s", p.name, strings.Join(paths, "|write to "), out, strings.Join(want, "|"))
 	}
+	return nil
 }
 
 // refusals counts how often the node of p refused a connection from the
@@ -260,6 +486,16 @@ func requireTools(t *testing.T) *tools {
 		nsenter: look("nsenter", "util-linux"),
 		erl:     look("erl", "erlang-nox"),
 		mix:     look("mix", "elixir"),
+	}
+	if len(missing) == 0 {
+		// Root is not always enough: a container without CAP_SYS_ADMIN,
+		// or with a seccomp profile, may not create network namespaces.
+		probe := fmt.Sprintf("relgen-e2e-%d-probe", os.Getpid())
+		if out, err := exec.Command(tl.ip, "netns", "add", probe).CombinedOutput(); err != nil {
+			missing = append(missing, fmt.Sprintf("permission to create network namespaces (ip netns add: %v: %s)", err, strings.TrimSpace(string(out))))
+		} else if out, err := exec.Command(tl.ip, "netns", "delete", probe).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns delete %s: %v: %s", probe, err, out)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {

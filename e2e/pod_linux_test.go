@@ -124,6 +124,17 @@ func (p *pod) stop(grace time.Duration) (graceful bool, exit error) {
 	}
 }
 
+// kill ends the container at once with SIGKILL to its PID 1, as an OOM
+// kill or a node failure would; the kernel ends the rest of its PID
+// namespace (epmd).
+func (p *pod) kill() {
+	r := p.cur
+	if err := r.cmd.Process.Kill(); err != nil {
+		p.t.Fatalf("pod %s: SIGKILL: %v", p.name, err)
+	}
+	<-r.done
+}
+
 // running reports whether the container is up (it may still be booting).
 func (p *pod) running() bool { return p.cur != nil && !p.cur.exited() }
 
