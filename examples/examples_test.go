@@ -259,6 +259,10 @@ func checkDiscovery(t *testing.T, objs []discovery.Object, work discovery.Object
 	pod, _, _ := manifests.WorkloadPod(work)
 	c := pod.Spec.Containers[0]
 	cfg := cm.Data[manifests.DiscoveryKey]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
 	if cfg != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
 		t.Errorf("vm.args does not load the discovery config")
 	}
@@ -270,20 +274,25 @@ func checkDiscovery(t *testing.T, objs []discovery.Object, work discovery.Object
 		if m := appNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
 			t.Errorf("peerage app_name = %v, want the node basename %q", m, basename)
 		}
-	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes'"):
-		if m := k8sBasenameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
-			t.Errorf("kubernetes_node_basename = %v, want the node basename %q", m, basename)
+	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes'") || env["LIBCLUSTER_NODE_BASENAME"] != "":
+		// From the mounted file, or on the env route from the env vars
+		// config/runtime.exs reads.
+		setting := func(term *regexp.Regexp, name string) string {
+			if m := term.FindStringSubmatch(cfg); m != nil {
+				return m[1]
+			}
+			return env[name]
 		}
-		if m := k8sNamespaceTerm.FindStringSubmatch(cfg); m == nil || m[1] != work.GetNamespace() {
-			t.Errorf("kubernetes_namespace = %v, want %q", m, work.GetNamespace())
+		if got := setting(k8sBasenameTerm, "LIBCLUSTER_NODE_BASENAME"); got != basename {
+			t.Errorf("kubernetes_node_basename = %q, want the node basename %q", got, basename)
 		}
-		m := k8sSelectorTerm.FindStringSubmatch(cfg)
-		if m == nil {
-			t.Fatalf("no kubernetes_selector in %s", cfg)
+		if got := setting(k8sNamespaceTerm, "LIBCLUSTER_NAMESPACE"); got != work.GetNamespace() {
+			t.Errorf("kubernetes_namespace = %q, want %q", got, work.GetNamespace())
 		}
-		sel, err := labels.Parse(m[1])
-		if err != nil || !sel.Matches(labels.Set(pod.Labels)) {
-			t.Errorf("kubernetes_selector %q does not select the pods %v", m[1], pod.Labels)
+		selector := setting(k8sSelectorTerm, "LIBCLUSTER_SELECTOR")
+		sel, err := labels.Parse(selector)
+		if selector == "" || err != nil || !sel.Matches(labels.Set(pod.Labels)) {
+			t.Errorf("kubernetes_selector %q does not select the pods %v", selector, pod.Labels)
 		}
 		sa := pod.Spec.ServiceAccountName
 		if sa == "" || !containsObject(objs, "ServiceAccount", sa) || !containsObject(objs, "RoleBinding", sa) {
