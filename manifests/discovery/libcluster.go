@@ -19,7 +19,8 @@ import (
 // config file sets.
 const libclusterSetup = `Add {:libcluster, "~> 3.3"} to the deps in mix.exs and start
 {Cluster.Supervisor, [Application.get_env(:libcluster, :topologies), [name: MyApp.ClusterSupervisor]]}
-in your application's supervision tree; relgen's config sets :topologies.`
+in your application's supervision tree; relgen's config (the mounted file, or on the env
+route the config/runtime.exs block) sets :topologies.`
 
 // topology is the name of the libcluster topology relgen writes.
 const topologyName = "relgen"

@@ -8,14 +8,19 @@ import (
 func TestDiscovery(t *testing.T) {
 	for _, tc := range []struct {
 		name, config, format string
-		want                 []string
+		want, wantErr        []string
 	}{
 		{name: "peerage erlang", config: seed, format: "erlang", want: []string{
 			`{dns_name, <<"myapp-service-headless.staging.svc.cluster.local">>}`, "{interval, 5}"}},
 		{name: "peerage elixir", config: seed, format: "elixir", want: []string{
 			`dns_name: "myapp-service-headless.staging.svc.cluster.local"`, "interval: 5\n", "{:peerage"}},
-		{name: "libcluster elixir", config: "../../../examples/mix/relgen.yaml", format: "elixir", want: []string{
-			"strategy: Cluster.Strategy.Kubernetes", "polling_interval: 10000", "Cluster.Supervisor"}},
+		// examples/mix takes the env route: a config/runtime.exs block.
+		{name: "libcluster env route", config: "../../../examples/mix/relgen.yaml", format: "elixir", want: []string{
+			"strategy: Cluster.Strategy.Kubernetes", `polling_interval: String.to_integer(System.fetch_env!("LIBCLUSTER_POLLING_INTERVAL"))`,
+			"Cluster.Supervisor"}, wantErr: []string{
+			"the pods get LIBCLUSTER_POLLING_INTERVAL=10000", "the pods get LIBCLUSTER_NAMESPACE=my-app-staging"}},
+		{name: "libcluster env route, no file", config: "../../../examples/mix/relgen.yaml", format: "erlang", wantErr: []string{
+			"discovery libcluster-kubernetes mounts no config file in environment staging"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(t, "discovery", "-f", tc.config, "--env", "staging", "--format", tc.format)
@@ -26,6 +31,14 @@ func TestDiscovery(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if tc.want == nil && out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
 			}
 		})
 	}
