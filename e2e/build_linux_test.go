@@ -100,7 +100,14 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	}
 
 	layoutDir := filepath.Join(work, "oci")
-	s.ref = strings.TrimSpace(string(relgen(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)))
+	ref, stderr := relgenRun(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)
+	s.ref = strings.TrimSpace(string(ref))
+	// relgen build warns when build-time config would win over the file
+	// route (the broken build-time-config case), and only then.
+	warned := strings.Contains(string(stderr), "its build-time config sets :peerage")
+	if want := v.runtimeExs && v.route == release.DiscoveryConfigFile; warned != want {
+		t.Errorf("relgen build warned about build-time peerage config: %v, want %v\n%s", warned, want, stderr)
+	}
 	img, err := unpackImage(t.Context(), layoutDir, s.ref, filepath.Join(work, "rootfs"))
 	if err != nil {
 		t.Fatal(err)
@@ -181,14 +188,22 @@ func write(t *testing.T, path, content string) {
 // relgen runs the relgen CLI in-process and returns its stdout.
 func relgen(t *testing.T, args ...string) []byte {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	if code := cli.Execute(t.Context(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("relgen %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
+	stdout, _ := relgenRun(t, args...)
+	return stdout
+}
+
+// relgenRun runs the relgen CLI in-process and returns its stdout and
+// stderr; it fails the test unless relgen exits 0.
+func relgenRun(t *testing.T, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := cli.Execute(t.Context(), args, &out, &errOut); code != 0 {
+		t.Fatalf("relgen %s: exit %d\n%s", strings.Join(args, " "), code, errOut.String())
 	}
-	if stderr.Len() > 0 {
-		t.Logf("relgen %s:\n%s", args[0], stderr.String())
+	if errOut.Len() > 0 {
+		t.Logf("relgen %s:\n%s", args[0], errOut.String())
 	}
-	return stdout.Bytes()
+	return out.Bytes(), errOut.Bytes()
 }
 
 func decode(t *testing.T, what string, yaml []byte) []discovery.Object {

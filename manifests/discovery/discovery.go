@@ -25,6 +25,9 @@ type Plan struct {
 	// loads after the release's own sys.config, so its keys win. Empty
 	// when the strategy is configured through env only.
 	Config string
+	// App is the OTP application the config file configures (peerage,
+	// libcluster), empty when there is none.
+	App string
 	// Env are container env vars the strategy reads at runtime.
 	Env []corev1.EnvVar
 	// Objects are extra Kubernetes objects (RBAC, ...) the strategy needs.

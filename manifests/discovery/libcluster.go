@@ -41,6 +41,7 @@ func libcluster(t release.Topology, module string, fixed []string, fixedTerms pr
 			pair{"libcluster", proplist{{"topologies", proplist{
 				{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", cfg}}},
 			}}}}),
+		App:        "libcluster",
 		Elixir:     snippet(setting.literal),
 		Setup:      libclusterSetup,
 		Basename:   t.Basename,

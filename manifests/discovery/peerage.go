@@ -31,6 +31,7 @@ func (peerage) Plan(t release.Topology) (Plan, error) {
 		Config: configFile(fmt.Sprintf("Peer discovery for %s in namespace %s, written by relgen.\n"+
 			"Loaded after the release's sys.config, so these keys win.", t.Basename, t.Namespace),
 			pair{"peerage", append(proplist{{"via", elixirModule(via)}}, entries(settings)...)}),
+		App:        "peerage",
 		Elixir:     snippet(setting.literal),
 		Setup:      `Add {:peerage, "~> 1.0"} to the deps in mix.exs; peerage starts itself and polls DNS.`,
 		DNSName:    t.FQDN(),

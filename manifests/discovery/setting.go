@@ -113,7 +113,7 @@ func (p Plan) ViaEnv() Plan {
 	if p.Config == "" || len(p.envRoute) == 0 {
 		return p
 	}
-	p.Config = ""
+	p.Config, p.App = "", ""
 	p.Env = append(envVars(p.envRoute), p.Env...)
 	p.Elixir = p.runtimeExs
 	p.envRoute, p.runtimeExs = nil, ""

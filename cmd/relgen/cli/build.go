@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/release/image"
 )
@@ -49,7 +52,11 @@ unless --push=false; --oci-layout and --tarball also write it to disk.
 Stdout carries only the pinned reference, repository@sha256:..., for
 relgen manifests --image; --record writes it with the layer digests for
 relgen manifests --record. Times in the image come from SOURCE_DATE_EPOCH
-(default 0), so the same release always gives the same digest.`,
+(default 0), so the same release always gives the same digest.
+
+It warns when the release has config/runtime.exs and its build-time config
+already sets the discovery library: on cluster.discovery_config: file those
+keys would go back to their build-time values after boot.`,
 		Example: `  relgen build --record build.json
   relgen build --push=false --oci-layout out/image --skip-build
   relgen manifests --env prod --record build.json | kubectl apply -f -`,
@@ -160,7 +167,55 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	if k := res.Release.Kind; k != "" && k != kindOf(cfg) {
 		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", kindOf(cfg), res.Manifests[0].Dir, k))
 	}
+	if msg := buildTimeDiscovery(cfg, res.Manifests[0].Dir, res.Release.Version); msg != "" {
+		warn(cmd, msg)
+	}
 	return res, nil
+}
+
+// buildTimeDiscovery says what goes wrong when the release would undo
+// relgen's discovery config file: it has config/runtime.exs (so
+// releases/<vsn>/runtime.exs) and its build-time sys.config already
+// configures the discovery library; the runtime.exs config provider then
+// puts those keys back to their build-time values after boot (DESIGN.md
+// section 7), and the nodes look for each other where the build said.
+// It returns "" when no environment on the file route is affected.
+func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
+	vsn := filepath.Join(dir, "releases", version)
+	if _, err := os.Stat(filepath.Join(vsn, "runtime.exs")); err != nil {
+		return ""
+	}
+	sys, err := os.ReadFile(filepath.Join(vsn, "sys.config"))
+	if err != nil {
+		return ""
+	}
+	apps := map[string][]string{}
+	for _, env := range slices.Sorted(maps.Keys(cfg.Environments)) {
+		spec, err := cfg.Resolve(env)
+		if err != nil || spec.DiscoveryConfig != release.DiscoveryConfigFile {
+			continue
+		}
+		s, err := discovery.For(spec.Discovery)
+		if err != nil {
+			continue
+		}
+		plan, err := s.Plan(spec.Topology)
+		if err != nil || plan.Config == "" || plan.App == "" {
+			continue
+		}
+		if regexp.MustCompile(`[\[,]\s*\{\s*` + plan.App + `\s*,`).Match(sys) {
+			apps[plan.App] = append(apps[plan.App], env)
+		}
+	}
+	var msgs []string
+	for _, app := range slices.Sorted(maps.Keys(apps)) {
+		msgs = append(msgs, fmt.Sprintf("the release has config/runtime.exs and its build-time config sets :%s, "+
+			"so after boot those keys go back to their build-time values over relgen's discovery config in environment %s; "+
+			"remove :%s from config/*.exs, or set cluster.discovery_config: env and add what "+
+			"`relgen discovery --env ENV --format elixir` prints to config/runtime.exs",
+			app, strings.Join(apps[app], ", "), app))
+	}
+	return strings.Join(msgs, "\n")
 }
 
 func kindOf(cfg *release.Config) string {

@@ -180,3 +180,44 @@ func TestBuildCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildWarnsAboutBuildTimeDiscovery: a release with config/runtime.exs
+// whose build-time sys.config sets peerage would put relgen's mounted
+// discovery config back after boot; relgen build says so, naming the
+// environments on the file route, and is quiet on the env route.
+func TestBuildWarnsAboutBuildTimeDiscovery(t *testing.T) {
+	const sysConfig = `[{elixir,[]},{peerage,[{via,'Elixir.Peerage.Via.Dns'},{dns_name,<<"x">>}]}].` + "\n"
+	for _, tc := range []struct {
+		name, extra string
+		runtimeExs  bool
+		want        string
+	}{
+		{name: "file route", runtimeExs: true, extra: "cluster: {discovery: peerage}",
+			want: "relgen: warning: the release has config/runtime.exs and its build-time config sets :peerage, so after boot " +
+				"those keys go back to their build-time values over relgen's discovery config in environment prod; " +
+				"remove :peerage from config/*.exs, or set cluster.discovery_config: env"},
+		{name: "env route", runtimeExs: true, extra: "cluster: {discovery: peerage, discovery_config: env}"},
+		{name: "no runtime.exs", extra: "cluster: {discovery: peerage}"},
+		{name: "libcluster", runtimeExs: true, extra: "cluster: {discovery: libcluster-dns}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := buildProject(t, "registry.invalid/acme/benchapp", tc.extra)
+			vsn := filepath.Join(filepath.Dir(cfg), "rel", "releases", synth.Version)
+			if err := os.WriteFile(filepath.Join(vsn, "sys.config"), []byte(sysConfig), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.runtimeExs {
+				if err := os.WriteFile(filepath.Join(vsn, "runtime.exs"), []byte("import Config\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+			if code != 0 {
+				t.Fatalf("relgen build: exit %d\n%s", code, stderr)
+			}
+			if got := strings.Contains(stderr, "build-time config"); tc.want == "" && got || tc.want != "" && !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr = %q, want warning %q", stderr, tc.want)
+			}
+		})
+	}
+}
