@@ -27,19 +27,17 @@ const topologyName = "relgen"
 
 // libcluster builds the plan parts every libcluster strategy shares: the
 // :libcluster config with one topology for module, whose config holds
-// the fixed options and then the settings, as a file, as compile-time
-// config and as the env route.
-func libcluster(t release.Topology, module string, fixed []string, fixedTerms proplist, settings []setting) Plan {
-	cfg := append(slices.Clone(fixedTerms), entries(settings)...)
+// the settings, as a file, as compile-time config and as the env route.
+func libcluster(t release.Topology, module string, settings []setting) Plan {
 	snippet := func(render func(setting) string) string {
 		return fmt.Sprintf("config :libcluster,\n  topologies: [\n    %s: [\n      strategy: %s,\n      config: [\n        %s\n      ]\n    ]\n  ]\n",
-			topologyName, module, strings.Join(append(slices.Clone(fixed), elixirLines(settings, render)...), ",\n        "))
+			topologyName, module, strings.Join(elixirLines(settings, render), ",\n        "))
 	}
 	return Plan{
 		Config: configFile(fmt.Sprintf("Peer discovery for %s in namespace %s, written by relgen.\n"+
 			"Loaded after the release's sys.config, so these keys win.", t.Basename, t.Namespace),
 			pair{"libcluster", proplist{{"topologies", proplist{
-				{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", cfg}}},
+				{topologyName, proplist{{"strategy", elixirModule(module)}, {"config", entries(settings)}}},
 			}}}}),
 		App:        "libcluster",
 		Elixir:     snippet(setting.literal),
@@ -64,7 +62,7 @@ type libclusterDNS struct{}
 func (libclusterDNS) Name() string { return release.DiscoveryLibclusterDNS }
 
 func (libclusterDNS) Plan(t release.Topology) (Plan, error) {
-	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNS", nil, nil, []setting{
+	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNS", []setting{
 		textSetting("service", "LIBCLUSTER_SERVICE", t.FQDN()),
 		textSetting("application_name", "LIBCLUSTER_APPLICATION_NAME", t.Basename),
 		pollingInterval(t),
@@ -91,7 +89,7 @@ func (libclusterDNSSRV) Plan(t release.Topology) (Plan, error) {
 	// Absolute, like libcluster's own default, so the resolver does not
 	// try the pod's search domains first.
 	domain := strings.TrimSuffix(t.Domain, ".") + "."
-	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNSSRV", nil, nil, []setting{
+	p := libcluster(t, "Cluster.Strategy.Kubernetes.DNSSRV", []setting{
 		textSetting("service", "LIBCLUSTER_SERVICE", t.HeadlessService),
 		textSetting("application_name", "LIBCLUSTER_APPLICATION_NAME", t.Basename),
 		textSetting("namespace", "LIBCLUSTER_NAMESPACE", t.Namespace),
@@ -115,7 +113,8 @@ func (libclusterKubernetes) Name() string { return release.DiscoveryLibclusterKu
 func (libclusterKubernetes) Plan(t release.Topology) (Plan, error) {
 	selector := labelSelector(t.Selector)
 	account := release.ObjectName(t.Basename) + "-discovery"
-	p := libcluster(t, "Cluster.Strategy.Kubernetes", []string{"mode: :ip"}, proplist{{"mode", atom("ip")}}, []setting{
+	p := libcluster(t, "Cluster.Strategy.Kubernetes", []setting{
+		atomSetting("mode", "ip"),
 		textSetting("kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME", t.Basename),
 		textSetting("kubernetes_selector", "LIBCLUSTER_SELECTOR", selector),
 		textSetting("kubernetes_namespace", "LIBCLUSTER_NAMESPACE", t.Namespace),

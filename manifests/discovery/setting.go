@@ -14,11 +14,12 @@ import (
 // drift apart.
 type setting struct {
 	// key is the library's config key; env the variable that carries the
-	// value on the env route.
+	// value on the env route, empty for a fixed atom.
 	key, env string
 	text     string
 	number   int64
 	isNumber bool
+	atom     string
 }
 
 func textSetting(key, env, v string) setting { return setting{key: key, env: env, text: v} }
@@ -27,10 +28,17 @@ func numberSetting(key, env string, v int64) setting {
 	return setting{key: key, env: env, number: v, isNumber: true}
 }
 
+// atomSetting is a fixed option, the same in every environment, so it
+// travels in the code on every route.
+func atomSetting(key, v string) setting { return setting{key: key, atom: v} }
+
 // term is the value in the Erlang config file: strings as binaries,
 // because peerage calls String functions on them.
 func (s setting) term() term {
-	if s.isNumber {
+	switch {
+	case s.atom != "":
+		return atom(s.atom)
+	case s.isNumber:
 		return intval(s.number)
 	}
 	return binary(s.text)
@@ -45,6 +53,9 @@ func (s setting) value() string {
 
 // literal is the value as an Elixir literal, for config/*.exs.
 func (s setting) literal() string {
+	if s.atom != "" {
+		return ":" + s.atom
+	}
 	if s.isNumber {
 		return s.value()
 	}
@@ -53,6 +64,9 @@ func (s setting) literal() string {
 
 // read is the Elixir expression config/runtime.exs reads the value with.
 func (s setting) read() string {
+	if s.env == "" {
+		return s.literal()
+	}
 	if s.isNumber {
 		return fmt.Sprintf("String.to_integer(System.fetch_env!(%q))", s.env)
 	}
@@ -77,25 +91,27 @@ func elixirLines(settings []setting, render func(setting) string) []string {
 	return out
 }
 
-// envVars are the settings as container env, in order.
+// envVars are the settings that vary as container env, in order.
 func envVars(settings []setting) []corev1.EnvVar {
-	out := make([]corev1.EnvVar, len(settings))
-	for i, s := range settings {
-		out[i] = corev1.EnvVar{Name: s.env, Value: s.value()}
+	var out []corev1.EnvVar
+	for _, s := range settings {
+		if s.env != "" {
+			out = append(out, corev1.EnvVar{Name: s.env, Value: s.value()})
+		}
 	}
 	return out
 }
 
 // runtimeExs wraps config (the body of config/runtime.exs) in a check of
-// the first setting's variable, so the release still boots where relgen
-// did not set them (a laptop, CI).
+// the first variable, so the release still boots where relgen did not
+// set them (a laptop, CI).
 func runtimeExs(settings []setting, config string) string {
-	names := make([]string, len(settings))
-	for i, s := range settings {
-		names[i] = s.env
+	var names []string
+	for _, e := range envVars(settings) {
+		names = append(names, e.Name)
 	}
 	return fmt.Sprintf("# config/runtime.exs: relgen sets %s in the pods of every environment.\nif System.get_env(%q) do\n%s\nend\n",
-		strings.Join(names, ", "), settings[0].env, indent(strings.TrimRight(config, "\n"), "  "))
+		strings.Join(names, ", "), names[0], indent(strings.TrimRight(config, "\n"), "  "))
 }
 
 func indent(s, prefix string) string {
