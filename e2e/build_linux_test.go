@@ -149,8 +149,14 @@ func distilleryLayout(t *testing.T, dir, standIn string) {
 	}
 }
 
-// relgenConfig is the relgen.yaml the test deploys a variant with.
+// relgenConfig is the relgen.yaml the test deploys a variant with. The
+// Distillery variant names the pod IP variable as the seed recipe does:
+// -name e2e_app@${MY_POD_IP}.
 func relgenConfig(v variant) string {
+	podIPEnv := ""
+	if v.kind == release.KindDistillery {
+		podIPEnv = "\n  pod_ip_env: MY_POD_IP"
+	}
 	return `# relgen.yaml of the end-to-end test's fixture release.
 release:
   name: ` + releaseName + `
@@ -165,7 +171,7 @@ cluster:
   discovery: peerage
   discovery_config: ` + v.route + `
   headless_service: e2e-app-peers
-  interval: 1s
+  interval: 1s` + podIPEnv + `
 deployment:
   port: 8000
   health_path: /healthz
