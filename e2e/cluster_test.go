@@ -152,12 +152,9 @@ var brokenBundles = []broken{
 // scenario is one shipped variant deployed from its bundle onto a
 // simulated cluster, possibly broken on purpose.
 type scenario struct {
-	t        *testing.T
-	shipped  *shipped
-	broken   broken
-	c        *cluster
-	deploy   *appsv1.Deployment
-	headless *corev1.Service
+	t      *testing.T
+	broken broken
+	c      *cluster
 	// api holds the bundle and the cookie Secret; otherAPI the bundle
 	// with a second, different cookie Secret.
 	api, otherAPI *apiObjects
@@ -179,7 +176,7 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 	if b.bundle != nil {
 		b.bundle(deploy, headless)
 	}
-	sc := &scenario{t: t, shipped: s, broken: b, deploy: deploy, headless: headless, patience: time.Minute, start: time.Now()}
+	sc := &scenario{t: t, broken: b, patience: time.Minute, start: time.Now()}
 	if b.name != "" {
 		// A broken cluster never forms; a healthy one connects within a
 		// second, so 10 discovery intervals are plenty.
@@ -209,7 +206,7 @@ func (sc *scenario) lifecycle() (string, error) {
 	c := sc.c
 	// kubectl apply: the Deployment's replicas, DNS for the headless
 	// Service, the containers.
-	for range *sc.deploy.Spec.Replicas {
+	for range *sc.c.deploy.Spec.Replicas {
 		c.addPod(sc.api)
 	}
 	first := slices.Clone(c.pods)
@@ -307,7 +304,7 @@ func (sc *scenario) bounce(good []*pod, victim *pod, how string, stop func(*pod)
 // SIGKILL after the grace period; the VM must exit cleanly before that.
 func (sc *scenario) terminate(p *pod) error {
 	grace := 30 * time.Second
-	if s := sc.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
+	if s := sc.c.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
 		grace = time.Duration(*s) * time.Second
 	}
 	graceful, exit := p.stop(grace)
