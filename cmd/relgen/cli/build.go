@@ -189,6 +189,8 @@ func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
 	if err != nil {
 		return ""
 	}
+	// The environments on the file route, by the application their
+	// config file configures.
 	apps := map[string][]string{}
 	for _, env := range slices.Sorted(maps.Keys(cfg.Environments)) {
 		spec, err := cfg.Resolve(env)
@@ -199,16 +201,15 @@ func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
 		if err != nil {
 			continue
 		}
-		plan, err := s.Plan(spec.Topology)
-		if err != nil || plan.Config == "" || plan.App == "" {
-			continue
-		}
-		if regexp.MustCompile(`[\[,]\s*\{\s*` + plan.App + `\s*,`).Match(sys) {
+		if plan, err := s.Plan(spec.Topology); err == nil && plan.Config != "" && plan.App != "" {
 			apps[plan.App] = append(apps[plan.App], env)
 		}
 	}
 	var msgs []string
 	for _, app := range slices.Sorted(maps.Keys(apps)) {
+		if !regexp.MustCompile(`[\[,]\s*\{\s*` + app + `\s*,`).Match(sys) {
+			continue
+		}
 		msgs = append(msgs, fmt.Sprintf("the release has config/runtime.exs and its build-time config sets :%s, "+
 			"so after boot those keys go back to their build-time values over relgen's discovery config in environment %s; "+
 			"remove :%s from config/*.exs, or set cluster.discovery_config: env and add what "+
