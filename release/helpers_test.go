@@ -5,36 +5,22 @@ import (
 	"os"
 	"testing"
 	"time"
-
-	"github.com/go-viper/mapstructure/v2"
 )
 
-// parse reads a config the way the CLI loader does, minus viper: the
-// Source gives lines and the unknown-key check, mapstructure the decoding
-// (names matched case-insensitively, unused keys an error).
+// LoadBytes is release/load's Bytes, set by load_test.go: the internal
+// tests cannot import release/load (it imports release), yet they read
+// configs the way relgen does.
+var LoadBytes func(name string, data []byte) (*Config, error)
+
+// parse loads a config from text through release/load, the production
+// loader: viper, its decode hooks and the unknown-key check.
 func parse(t *testing.T, file, text string) *Config {
 	t.Helper()
-	src, err := ParseSource(file, []byte(text))
+	cfg, err := LoadBytes(file, []byte(text))
 	if err != nil {
-		t.Fatalf("ParseSource(%s): %v", file, err)
+		t.Fatalf("loading %s: %v", file, err)
 	}
-	if err := src.UnknownKeys(); err != nil {
-		t.Fatalf("UnknownKeys(%s): %v", file, err)
-	}
-	var cfg Config
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result:      &cfg,
-		ErrorUnused: true,
-		DecodeHook:  mapstructure.StringToTimeDurationHookFunc(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dec.Decode(src.Raw); err != nil {
-		t.Fatalf("decoding %s: %v", file, err)
-	}
-	cfg.Origin = src.Origin
-	return &cfg
+	return cfg
 }
 
 // parseFile is parse for a file on disk.

@@ -20,7 +20,7 @@ func TestResolveSeed(t *testing.T) {
 	}
 	base := Spec{
 		Release: ReleaseConfig{
-			Name: "myapp", Version: "0.1.0", Kind: KindDistillery, Path: "_build/prod/rel/myapp",
+			Name: "myapp", Version: "0.1.0", Kind: KindDistillery, Path: "../examples/seed/_build/prod/rel/myapp", // relative to the file,
 			Build:  []string{"mix", "distillery.release", "--env=prod"},
 			Cookie: CookieRef{Secret: "myapp-cookie", Key: "cookie"},
 		},

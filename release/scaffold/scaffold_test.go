@@ -7,11 +7,11 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/go-viper/mapstructure/v2"
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/release"
+	relload "github.com/relgen/relgen/release/load"
 )
 
 func TestDetect(t *testing.T) {
@@ -116,29 +116,12 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// load decodes a rendered relgen.yaml the way the CLI does, minus viper:
-// unknown keys are errors.
+// load reads a rendered relgen.yaml the way relgen does.
 func load(t *testing.T, data []byte) *release.Config {
 	t.Helper()
-	src, err := release.ParseSource("relgen.yaml", data)
+	cfg, err := relload.Bytes("relgen.yaml", data)
 	if err != nil {
-		t.Fatalf("ParseSource: %v\n%s", err, data)
+		t.Fatalf("loading: %v\n%s", err, data)
 	}
-	if err := src.UnknownKeys(); err != nil {
-		t.Fatalf("UnknownKeys: %v", err)
-	}
-	var cfg release.Config
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result:      &cfg,
-		ErrorUnused: true,
-		DecodeHook:  mapstructure.StringToTimeDurationHookFunc(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dec.Decode(src.Raw); err != nil {
-		t.Fatalf("decoding: %v", err)
-	}
-	cfg.Origin = src.Origin
-	return &cfg
+	return cfg
 }

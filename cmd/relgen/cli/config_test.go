@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"math"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -14,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/release/load"
 )
 
 const (
@@ -187,15 +186,15 @@ func TestBadOverrides(t *testing.T) {
 // TestFormatsKeepKeys loads one config written as YAML, TOML and JSON:
 // map keys with dots, slashes and capitals survive viper in all three.
 func TestFormatsKeepKeys(t *testing.T) {
-	load := func(file string) *release.Config {
+	loadFile := func(file string) *release.Config {
 		t.Helper()
-		cfg, err := loadConfig(&GlobalOptions{ConfigFile: file})
+		cfg, err := load.File(file)
 		if err != nil {
-			t.Fatalf("loadConfig(%s): %v", file, err)
+			t.Fatalf("load.File(%s): %v", file, err)
 		}
 		return cfg
 	}
-	want := load("testdata/formats/relgen.yaml")
+	want := loadFile("testdata/formats/relgen.yaml")
 	labels := map[string]string{"app": "my-app", "example.com/Team": "Core", "app.kubernetes.io/part-of": "Shop"}
 	if diff := cmp.Diff(labels, want.Deployment.Labels); diff != "" {
 		t.Errorf("deployment.labels mismatch (-want +got):\n%s", diff)
@@ -228,7 +227,7 @@ func TestFormatsKeepKeys(t *testing.T) {
 
 	for _, file := range []string{"testdata/formats/relgen.toml", "testdata/formats/relgen.json"} {
 		t.Run(file, func(t *testing.T) {
-			got := load(file)
+			got := loadFile(file)
 			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(release.Config{}, "Origin")); diff != "" {
 				t.Errorf("config differs from the YAML one (-yaml +this):\n%s", diff)
 			}
@@ -253,7 +252,7 @@ func TestEnvironmentWithoutOverrides(t *testing.T) {
 }
 
 func TestRelativePaths(t *testing.T) {
-	cfg, err := loadConfig(&GlobalOptions{ConfigFile: "testdata/errors/missing-var.yaml"})
+	cfg, err := load.File("testdata/errors/missing-var.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,42 +334,5 @@ func TestVersion(t *testing.T) {
 	Version = "v1.2.3"
 	if _, stdout, _ := run(t, "version"); stdout != "relgen v1.2.3\n" {
 		t.Errorf("with Version set, printed %q, want %q", stdout, "relgen v1.2.3\n")
-	}
-}
-
-// TestWholeNumber: YAML gives ints, TOML int64s, JSON float64s; none may
-// be truncated or wrap around on the way into an int32 key.
-func TestWholeNumber(t *testing.T) {
-	int32Type := reflect.TypeOf(int32(0))
-	tests := []struct {
-		name    string
-		data    any
-		wantErr string
-	}{
-		{name: "int", data: 3},
-		{name: "int64 at the limit", data: int64(math.MaxInt32)},
-		{name: "json whole float", data: float64(8000)},
-		{name: "string is left to mapstructure", data: "12"},
-		{name: "fraction", data: 2.5, wantErr: "2.5 is not a whole number"},
-		{name: "int64 too large", data: int64(4294975296), wantErr: "4294975296 is out of range"},
-		{name: "int64 too small", data: int64(math.MinInt32 - 1), wantErr: "-2147483649 is out of range"},
-		{name: "uint64 too large", data: uint64(math.MaxUint64), wantErr: "18446744073709551615 is out of range"},
-		{name: "float too large", data: 1e19, wantErr: "1e+19 is out of range"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := wholeNumber(reflect.TypeOf(tt.data), int32Type, tt.data)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("wholeNumber(%v) error: %v", tt.data, err)
-			case tt.wantErr == "" && got != tt.data:
-				t.Errorf("wholeNumber(%v) = %v, want the value unchanged", tt.data, got)
-			case tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr):
-				t.Errorf("wholeNumber(%v) error = %v, want %q", tt.data, err, tt.wantErr)
-			}
-		})
-	}
-	if _, err := wholeNumber(reflect.TypeOf(2.5), reflect.TypeOf(""), 2.5); err != nil {
-		t.Errorf("wholeNumber into a string field: %v, want no opinion", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/release/load"
 )
 
 // FuzzLoadConfig feeds arbitrary bytes to the config loader as a YAML
@@ -33,7 +34,7 @@ func FuzzLoadConfig(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := loadConfig(&GlobalOptions{ConfigFile: file})
+		cfg, err := load.File(file)
 		if err != nil {
 			for _, line := range errorLines(err) {
 				if !strings.HasPrefix(line, file+":") {

@@ -1,0 +1,191 @@
+package load
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+
+	"github.com/relgen/relgen/release"
+)
+
+// EnvPrefix starts every environment variable that overrides a key:
+// RELGEN_ plus the upper-snake key path, e.g. RELGEN_DEPLOYMENT_REPLICAS.
+const EnvPrefix = "RELGEN_"
+
+// keyDelimiter replaces viper's "." so that label keys such as
+// app.kubernetes.io/name stay one key.
+const keyDelimiter = "::"
+
+// ErrBadOverride is returned for an override that is not key=value with a
+// key the config schema has.
+var ErrBadOverride = errors.New("want key=value with a config key")
+
+// Option changes how a config is loaded.
+type Option func(*options)
+
+type options struct {
+	set     []string
+	environ []string
+}
+
+// WithSet applies key=value overrides (relgen's --set), the highest
+// precedence. A bad one is blamed on "--set key=value".
+func WithSet(kvs []string) Option {
+	return func(o *options) { o.set = append(o.set, kvs...) }
+}
+
+// WithEnviron gives the environment ("KEY=value" entries, as os.Environ
+// returns) whose RELGEN_* variables override the file. Without it no
+// variable is read.
+func WithEnviron(env []string) Option {
+	return func(o *options) { o.environ = env }
+}
+
+// File reads and loads the config at path. A missing file yields an error
+// matching fs.ErrNotExist. Relative paths in the config are taken relative
+// to the file's directory.
+func File(path string, opts ...Option) (*release.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Bytes(path, data, opts...)
+}
+
+// Bytes loads a config whose text is data. name is the file name errors
+// carry; its extension picks the format (.toml, .json, else YAML) and its
+// directory anchors relative paths.
+func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	src, err := release.ParseSource(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.UnknownKeys(); err != nil {
+		return nil, err
+	}
+
+	v := viper.NewWithOptions(viper.KeyDelimiter(keyDelimiter))
+	v.SetConfigType(configType(name))
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	envs := environmentNames(src.Raw)
+	known := release.Keys(envs)
+	by, err := o.apply(v, known, envs)
+	if err != nil {
+		return nil, err
+	}
+	src.Origin.Overrides = by
+
+	var cfg release.Config
+	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		durationWithUnit,
+		wholeNumber,
+		mapstructure.StringToTimeDurationHookFunc(),
+		mapstructure.StringToSliceHookFunc(","),
+	))); err != nil {
+		return nil, decodeError(src.Origin, err)
+	}
+	cfg.Origin = src.Origin
+	// viper drops a key whose value is empty ("prod:" with no overrides);
+	// the environment still exists.
+	for _, name := range envs {
+		if _, ok := cfg.Environments[name]; !ok {
+			if cfg.Environments == nil {
+				cfg.Environments = map[string]release.Environment{}
+			}
+			cfg.Environments[name] = release.Environment{}
+		}
+	}
+	if err := src.RestoreCase(&cfg); err != nil {
+		return nil, err
+	}
+	base := filepath.Dir(name)
+	for _, p := range []*string{&cfg.Release.Path, &cfg.Release.VMArgs} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	return &cfg, nil
+}
+
+// apply sets RELGEN_* variables and then overrides on v, so an override
+// beats the environment, and returns where each overridden key came from,
+// so a bad value there is not blamed on the file. Empty variables count as
+// unset.
+func (o *options) apply(v *viper.Viper, known, envs []string) (map[string]string, error) {
+	by := map[string]string{}
+	vars := map[string]string{}
+	for _, kv := range o.environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
+			vars[k] = val
+		}
+	}
+	for _, key := range known {
+		name := EnvName(key)
+		if val := vars[name]; val != "" {
+			v.Set(toViperKey(key), val)
+			by[key] = name
+		}
+	}
+	for _, kv := range o.set {
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok || !slices.Contains(known, key) {
+			return nil, fmt.Errorf("--set %s: %w such as deployment.replicas or environments.%s.replicas", kv, ErrBadOverride, firstOr(envs, "prod"))
+		}
+		v.Set(toViperKey(key), val)
+		by[key] = "--set " + kv
+	}
+	return by, nil
+}
+
+// EnvName is the environment variable that overrides key:
+// environments.prod.replicas → RELGEN_ENVIRONMENTS_PROD_REPLICAS.
+func EnvName(key string) string {
+	return EnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+func toViperKey(k string) string { return strings.ReplaceAll(k, ".", keyDelimiter) }
+
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return def
+}
+
+func configType(file string) string {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".json":
+		return "json"
+	case ".toml":
+		return "toml"
+	}
+	return "yaml"
+}
+
+func environmentNames(raw map[string]any) []string {
+	var out []string
+	for k, v := range raw {
+		if strings.EqualFold(k, "environments") {
+			if m, ok := v.(map[string]any); ok {
+				for name := range m {
+					out = append(out, strings.ToLower(name))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

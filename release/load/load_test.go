@@ -1,0 +1,87 @@
+package load
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/relgen/relgen/release"
+)
+
+const config = `release:
+  name: myapp
+image:
+  repository: registry.example.com/acme/myapp
+deployment:
+  replicas: 2
+environments:
+  prod:
+    replicas: 3
+`
+
+// TestEnviron: RELGEN_* variables come from WithEnviron only, never from
+// the process, and a nested key the file lacks is still overridden
+// (viper only sees such keys when told about them, spf13/viper#761).
+func TestEnviron(t *testing.T) {
+	t.Setenv("RELGEN_ENVIRONMENTS_PROD_REPLICAS", "9") // must be ignored
+	tests := []struct {
+		name         string
+		environ      []string
+		set          []string
+		wantReplicas int32
+		wantPort     int32
+		wantBy       string
+	}{
+		{name: "file", wantReplicas: 3},
+		{name: "environ beats file", environ: []string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS=5"}, wantReplicas: 5,
+			wantBy: "RELGEN_ENVIRONMENTS_PROD_REPLICAS"},
+		{name: "empty variable is unset", environ: []string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS="}, wantReplicas: 3},
+		{name: "set beats environ", environ: []string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS=5"},
+			set: []string{"environments.prod.replicas=7"}, wantReplicas: 7, wantBy: "--set environments.prod.replicas=7"},
+		{name: "nested key absent from the file", environ: []string{"RELGEN_ENVIRONMENTS_PROD_PORT=9090", "OTHER=1"},
+			wantReplicas: 3, wantPort: 9090},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Bytes("relgen.yaml", []byte(config), WithEnviron(tt.environ), WithSet(tt.set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prod := cfg.Environments["prod"]
+			if prod.Replicas == nil || *prod.Replicas != tt.wantReplicas {
+				t.Errorf("environments.prod.replicas = %v, want %d", prod.Replicas, tt.wantReplicas)
+			}
+			if tt.wantPort != 0 && (prod.Port == nil || *prod.Port != tt.wantPort) {
+				t.Errorf("environments.prod.port = %v, want %d", prod.Port, tt.wantPort)
+			}
+			if got := cfg.Origin.Overrides["environments.prod.replicas"]; got != tt.wantBy {
+				t.Errorf("environments.prod.replicas came from %q, want %q", got, tt.wantBy)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := File("testdata/none.yaml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("File(missing) = %v, want fs.ErrNotExist", err)
+	}
+	if _, err := Bytes("relgen.yaml", []byte(config), WithSet([]string{"deployment.replicsa=3"})); !errors.Is(err, ErrBadOverride) {
+		t.Errorf("unknown --set key: %v, want ErrBadOverride", err)
+	}
+	_, err := Bytes("relgen.yaml", []byte(config), WithEnviron([]string{"RELGEN_DEPLOYMENT_REPLICAS=lots"}))
+	var fe *release.FieldError
+	if !errors.As(err, &fe) || fe.File != "RELGEN_DEPLOYMENT_REPLICAS" || fe.Path != "deployment.replicas" {
+		t.Errorf("bad variable: %v, want a FieldError blaming RELGEN_DEPLOYMENT_REPLICAS at deployment.replicas", err)
+	}
+	_, err = Bytes("relgen.yaml", []byte(strings.Replace(config, "replicas: 2", "replicsa: 2", 1)))
+	if !errors.As(err, &fe) || fe.Line != 6 {
+		t.Errorf("misspelt key: %v, want a FieldError at line 6", err)
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got, want := EnvName("environments.prod-eu.dist_port"), "RELGEN_ENVIRONMENTS_PROD_EU_DIST_PORT"; got != want {
+		t.Errorf("EnvName = %q, want %q", got, want)
+	}
+}
