@@ -2,8 +2,6 @@ package manifests
 
 import (
 	"maps"
-	"strconv"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -136,17 +134,6 @@ func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 			},
 		},
 	}
-}
-
-// uidGid splits image.user ("1000" or "1000:1000").
-func uidGid(user string) (uid, gid int64) {
-	u, g, ok := strings.Cut(user, ":")
-	uid, _ = strconv.ParseInt(u, 10, 64)
-	gid = uid
-	if ok {
-		gid, _ = strconv.ParseInt(g, 10, 64)
-	}
-	return uid, gid
 }
 
 // horizontalPodAutoscaler scales the workload on CPU utilisation.

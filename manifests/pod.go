@@ -47,7 +47,7 @@ func WorkloadPod(o discovery.Object) (*corev1.PodTemplateSpec, *metav1.LabelSele
 }
 
 func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTemplateSpec {
-	uid, gid := uidGid(s.Image.User)
+	uid, gid := s.User.UID, s.User.GID
 	yes, no := true, false
 	grace := int64(s.Deployment.TerminationGracePeriod.Seconds())
 	volumes, mounts := volumes(s)

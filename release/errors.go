@@ -18,11 +18,12 @@ type FieldError struct {
 	// Path is the dotted key path, e.g. environments.prod.replicas.
 	Path string
 	Msg  string
-	// Err is a sentinel callers may match with errors.Is, or nil.
+	// Err is the cause (a sentinel, or an error from I/O such as
+	// context.Canceled) that callers match with errors.Is, or nil.
 	Err error
 }
 
-// Unwrap returns the sentinel the error carries, if any.
+// Unwrap returns the cause the error carries, if any.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 func (e *FieldError) Error() string {
@@ -67,13 +68,26 @@ func (f *fieldErrors) add(path, format string, args ...any) {
 func (f *fieldErrors) err() error { return errors.Join(f.errs...) }
 
 // errorf builds a FieldError for path, located at the nearest line the
-// origin knows: the key itself, else its closest parent.
+// origin knows: the key itself, else its closest parent. An error in args
+// formatted with %w stays the FieldError's cause, so errors.Is still finds
+// it (context.Canceled, a sentinel).
 func (o Origin) errorf(path, format string, args ...any) *FieldError {
-	if by, ok := o.Overrides[path]; ok {
-		return &FieldError{File: by, Path: path, Msg: fmt.Sprintf(format, args...)}
+	e := fmt.Errorf(format, args...)
+	fe := &FieldError{File: o.File, Line: o.line(path), Path: path, Msg: e.Error()}
+	switch u := e.(type) {
+	case interface{ Unwrap() error }:
+		fe.Err = u.Unwrap()
+	case interface{ Unwrap() []error }:
+		fe.Err = errors.Join(u.Unwrap()...)
 	}
-	return &FieldError{File: o.File, Line: o.line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+	if by, ok := o.Overrides[path]; ok {
+		fe.File, fe.Line = by, 0
+	}
+	return fe
 }
+
+// wrapf is errorf for an error that is the whole message.
+func (o Origin) wrapf(path string, err error) *FieldError { return o.errorf(path, "%w", err) }
 
 func (o Origin) line(path string) int {
 	for p := path; p != ""; {
@@ -91,7 +105,8 @@ func (o Origin) line(path string) int {
 
 // Errorf returns a FieldError for path located through the config's origin.
 // Packages that check derived artefacts (vm.args, manifests) use it to blame
-// the key a user has to change.
+// the key a user has to change. An argument formatted with %w is kept as
+// the FieldError's Err.
 func (c *Config) Errorf(path, format string, args ...any) error {
 	return c.Origin.errorf(path, format, args...)
 }

@@ -38,8 +38,10 @@ type Spec struct {
 	Environment string
 	Protected   bool
 
-	Release   ReleaseConfig
-	Image     ImageConfig
+	Release ReleaseConfig
+	Image   ImageConfig
+	// User is Image.User parsed: the uid and gid the pod runs as.
+	User      User
 	Discovery string
 	// DiscoveryConfig is DiscoveryConfigFile or DiscoveryConfigEnv.
 	DiscoveryConfig string
@@ -218,6 +220,11 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	if s.Image.User == "" {
 		s.Image.User = DefaultUser
 	}
+	user, err := c.User()
+	if err != nil {
+		return nil, err
+	}
+	s.User = user
 	if len(s.Image.AppLayers) == 0 {
 		s.Image.AppLayers = []string{c.Release.Name}
 	}

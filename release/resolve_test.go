@@ -28,6 +28,7 @@ func TestResolveSeed(t *testing.T) {
 			Repository: "registry.example.com/acme/myapp", Base: "debian:bookworm-slim",
 			User: DefaultUser, AppLayers: []string{"myapp"},
 		},
+		User:      DefaultImageUser,
 		Discovery: DiscoveryPeerage, DiscoveryConfig: DiscoveryConfigFile,
 		Deployment: DeploymentSpec{
 			Name:                   "myapp-deployment",
@@ -83,6 +84,7 @@ func TestResolveDefaults(t *testing.T) {
 		Image: ImageConfig{
 			Repository: "registry.example.com/acme/my_app", User: "65532", AppLayers: []string{"my_app"},
 		},
+		User:      DefaultImageUser,
 		Discovery: DiscoveryNone, DiscoveryConfig: DiscoveryConfigFile,
 		Deployment: DeploymentSpec{
 			Name: "my-app", Labels: labels, Replicas: 2, TerminationGracePeriod: 30 * time.Second,

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,12 +97,8 @@ func (c *Config) checkBase(errs *fieldErrors) {
 	} else if strings.ContainsAny(c.Image.Repository, "@ ") || strings.HasSuffix(c.Image.Repository, ":") {
 		errs.add("image.repository", "%q must be a repository without tag or digest", c.Image.Repository)
 	}
-	if u := c.Image.User; u != "" {
-		if uid, err := strconv.ParseUint(strings.SplitN(u, ":", 2)[0], 10, 32); err != nil {
-			errs.add("image.user", "%q must be a numeric uid (Kubernetes can only enforce runAsNonRoot for numeric users)", u)
-		} else if uid == 0 {
-			errs.add("image.user", "must not be root (0)")
-		}
+	if _, err := c.User(); err != nil {
+		errs.errs = append(errs.errs, err)
 	}
 	if len(c.Environments) == 0 {
 		errs.add("environments", "define at least one environment (e.g. prod: {namespace: default})")

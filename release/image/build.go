@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -159,10 +158,7 @@ func (o *options) buildImage(ctx context.Context, st *store, dir string, base v1
 	if err != nil {
 		return Manifest{}, Release{}, err
 	}
-	uid, gid, err := parseUser(o.user)
-	if err != nil {
-		return Manifest{}, Release{}, err
-	}
+	uid, gid := int(o.user.UID), int(o.user.GID)
 	own := o.appLayers
 	if len(own) == 0 {
 		own = []string{rel.Name}
@@ -274,7 +270,7 @@ func (o *options) assemble(base v1.Image, rel Release, cmd []string, p v1.Platfo
 	c.Entrypoint = []string{path.Join(release.Root, "bin", rel.Name)}
 	c.Cmd = cmd
 	c.WorkingDir = release.Root
-	c.User = o.user
+	c.User = o.user.String()
 	c.Env = setEnv(c.Env, "LANG", "C.UTF-8")
 	var baseDigest *v1.Hash
 	if len(baseLayers) > 0 {
@@ -333,20 +329,6 @@ func command(kind string, rel Release) ([]string, error) {
 		return []string{"start"}, nil
 	}
 	return nil, fmt.Errorf("release kind %q: want %s or %s", kind, release.KindDistillery, release.KindMix)
-}
-
-// parseUser reads "uid" or "uid:gid"; a lone uid is also the gid.
-func parseUser(user string) (uid, gid int, err error) {
-	u, g, hasGroup := strings.Cut(user, ":")
-	if !hasGroup {
-		g = u
-	}
-	uid, err1 := strconv.Atoi(u)
-	gid, err2 := strconv.Atoi(g)
-	if err1 != nil || err2 != nil || uid < 0 || gid < 0 {
-		return 0, 0, fmt.Errorf("user %q: want a numeric uid or uid:gid", user)
-	}
-	return uid, gid, nil
 }
 
 // platformFor is the wanted platform, checked against the base image's, or

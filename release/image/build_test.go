@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/relgen/relgen/release"
 )
 
 var epoch = time.Unix(1700000000, 0).UTC()
@@ -96,7 +98,7 @@ func TestBuildImage(t *testing.T) {
 
 func TestBuildTarMetadata(t *testing.T) {
 	dir := newRelease(t)
-	res := mustBuild(t, dir, WithCreationTime(epoch), WithUser("1000:2000"))
+	res := mustBuild(t, dir, WithCreationTime(epoch), WithUser(release.User{UID: 1000, GID: 2000}))
 	layers, err := res.Image.Layers()
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +271,6 @@ func TestBuildErrors(t *testing.T) {
 			is:     ErrNoRelease,
 		},
 		{name: "unknown own app", opts: []Option{WithAppLayers([]string{"nope"})}, want: `own app "nope" not found under`},
-		{name: "named user", opts: []Option{WithUser("nobody")}, want: `user "nobody": want a numeric uid or uid:gid`},
 		{name: "bad kind", opts: []Option{WithKind("rebar")}, want: `release kind "rebar"`},
 		{name: "bad pattern", opts: []Option{WithExclude([]string{"lib/["})}, want: `exclude pattern "lib/["`},
 		{

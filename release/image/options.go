@@ -19,7 +19,7 @@ type Option func(*options)
 type options struct {
 	base      v1.Image
 	created   time.Time
-	user      string
+	user      release.User
 	appLayers []string
 	exclude   []string
 	kind      string
@@ -33,7 +33,7 @@ type options struct {
 }
 
 func makeOptions(opts []Option) options {
-	o := options{user: DefaultUser, created: time.Unix(0, 0).UTC()}
+	o := options{user: release.DefaultImageUser, created: time.Unix(0, 0).UTC()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -52,9 +52,9 @@ func WithBase(img v1.Image) Option { return func(o *options) { o.base = img } }
 func WithCreationTime(t time.Time) Option { return func(o *options) { o.created = t.UTC() } }
 
 // WithUser sets the user the image runs as and that owns the release files,
-// as a numeric "uid" or "uid:gid" (numeric, so that Kubernetes can verify
+// parsed by release.ParseUser (numeric, so that Kubernetes can verify
 // runAsNonRoot). The default is DefaultUser.
-func WithUser(user string) Option { return func(o *options) { o.user = user } }
+func WithUser(user release.User) Option { return func(o *options) { o.user = user } }
 
 // WithAppLayers lists the project's own OTP applications, each packed in its
 // own layer (umbrella projects list every app). The default is the release

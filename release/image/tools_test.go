@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/relgen/relgen/release"
 )
 
 // Integration tests with the tools a user would point at relgen's output.
@@ -71,7 +73,7 @@ func TestToolsReadLayoutAndTarball(t *testing.T) {
 	skopeo := requireTool(t, "skopeo", "skopeo")
 	umoci := requireTool(t, "umoci", "umoci")
 	dir := newRelease(t)
-	res := mustBuild(t, dir, WithCreationTime(epoch), WithUser("1000:1001"))
+	res := mustBuild(t, dir, WithCreationTime(epoch), WithUser(release.User{UID: 1000, GID: 1001}))
 	out := filepath.Join(t.TempDir(), "layout")
 	if err := WriteLayout(context.Background(), out, res, "0.1.0"); err != nil {
 		t.Fatal(err)

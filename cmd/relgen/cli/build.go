@@ -164,8 +164,8 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		_ = res.Close()
 		return nil, err
 	}
-	if k := res.Release.Kind; k != "" && k != kindOf(cfg) {
-		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", kindOf(cfg), res.Manifests[0].Dir, k))
+	if k := res.Release.Kind; k != "" && k != cfg.ReleaseKind() {
+		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", cfg.ReleaseKind(), res.Manifests[0].Dir, k))
 	}
 	if msg := buildTimeDiscovery(cfg, res.Manifests[0].Dir, res.Release.Version); msg != "" {
 		warn(cmd, msg)
@@ -219,13 +219,6 @@ func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
 	return strings.Join(msgs, "\n")
 }
 
-func kindOf(cfg *release.Config) string {
-	if cfg.Release.Kind != "" {
-		return cfg.Release.Kind
-	}
-	return release.DefaultKind
-}
-
 // checkRelease makes sure the config and the built release agree on the
 // version the manifests will label the pods with.
 func checkRelease(cfg *release.Config, res *image.Result) error {
@@ -269,16 +262,18 @@ func buildOptions(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) ([]
 	}
 	opts := []image.Option{
 		image.WithName(cfg.Release.Name),
-		image.WithKind(kindOf(cfg)),
+		image.WithKind(cfg.ReleaseKind()),
 		image.WithCreationTime(created),
 		image.WithAppLayers(cfg.Image.AppLayers),
 		image.WithExclude(cfg.Image.Exclude),
 		image.WithSource(cfg.Image.Source),
 		image.WithRevision(gitRevision(filepath.Dir(g.ConfigFile))),
 	}
-	if cfg.Image.User != "" {
-		opts = append(opts, image.WithUser(cfg.Image.User))
+	user, err := cfg.User()
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, image.WithUser(user))
 	if dir, err := os.UserCacheDir(); err == nil {
 		opts = append(opts, image.WithCacheDir(filepath.Join(dir, "relgen", "layers")))
 	} else {

@@ -163,6 +163,16 @@ func TestBadOverrides(t *testing.T) {
 			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: must be at least 1, got 0\n"},
 		{name: "set value out of range", args: []string{"--set", "deployment.port=80"},
 			want: "relgen: --set deployment.port=80: deployment.port: 80: the container runs as non-root user 65532 and cannot bind ports below 1024\n"},
+		// image.user is parsed once; a group that is no number or root used
+		// to pass and render runAsGroup: 0.
+		{name: "set user with a group that is no number", args: []string{"--set", "image.user=1000:abc"},
+			want: "relgen: --set image.user=1000:abc: image.user: \"1000:abc\": want a numeric uid or uid:gid"},
+		{name: "set user by name", args: []string{"--set", "image.user=abc"},
+			want: "relgen: --set image.user=abc: image.user: \"abc\": want a numeric uid or uid:gid"},
+		{name: "set user root", args: []string{"--set", "image.user=0"},
+			want: "relgen: --set image.user=0: image.user: \"0\": must not be root"},
+		{name: "set user with the root group", args: []string{"--set", "image.user=1000:0"},
+			want: "relgen: --set image.user=1000:0: image.user: \"1000:0\": must not be root"},
 		{name: "set value that is no number", env: map[string]string{"RELGEN_DEPLOYMENT_REPLICAS": "4"},
 			args: []string{"--set", "deployment.replicas=x"},
 			want: "relgen: --set deployment.replicas=x: deployment.replicas: cannot parse value"},
@@ -334,5 +344,17 @@ func TestVersion(t *testing.T) {
 	Version = "v1.2.3"
 	if _, stdout, _ := run(t, "version"); stdout != "relgen v1.2.3\n" {
 		t.Errorf("with Version set, printed %q, want %q", stdout, "relgen v1.2.3\n")
+	}
+}
+
+// TestUserReachesPod: the pod runs as the parsed image.user, a lone uid
+// also being the group.
+func TestUserReachesPod(t *testing.T) {
+	for in, want := range map[string][2]int64{"1000:2000": {1000, 2000}, "1000": {1000, 1000}} {
+		sc := prodDeployment(t, "-f", validConfig, "--set", "image.user="+in).Spec.Template.Spec.SecurityContext
+		if *sc.RunAsUser != want[0] || *sc.RunAsGroup != want[1] || *sc.FSGroup != want[1] {
+			t.Errorf("image.user %s: runAsUser %d, runAsGroup %d, fsGroup %d; want %d, %d, %d",
+				in, *sc.RunAsUser, *sc.RunAsGroup, *sc.FSGroup, want[0], want[1], want[1])
+		}
 	}
 }
