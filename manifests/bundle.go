@@ -50,9 +50,9 @@ type Bundle struct {
 	VMArgs          string
 	DiscoveryConfig string
 	Plan            discovery.Plan
-	// Warnings are problems that do not stop generation (an image not
-	// pinned by digest in an unprotected environment).
-	Warnings []string
+	// Warnings are problems that do not stop generation: an
+	// *UnpinnedError in an unprotected environment.
+	Warnings []error
 	// vmArgsName labels vm.args in errors.
 	vmArgsName string
 }
@@ -143,23 +143,36 @@ func blameEach(spec *release.Spec, key string, err error) error {
 	return errors.Join(errs...)
 }
 
+// ErrNoImage is returned (inside a FieldError for release.version) when
+// there is neither an image reference nor a release version to tag the
+// repository with.
+var ErrNoImage = errors.New("no image digest and no release version to tag the image with")
+
+// UnpinnedError is an image reference without a digest: an error in a
+// protected environment, else a warning.
+type UnpinnedError struct {
+	Ref string
+}
+
+func (e *UnpinnedError) Error() string { return "image " + e.Ref + " is not pinned by digest" }
+
 // imageRef picks the image reference and enforces digest pinning in
 // protected environments.
-func imageRef(spec *release.Spec, ref string, warnings *[]string) (string, error) {
+func imageRef(spec *release.Spec, ref string, warnings *[]error) (string, error) {
 	if ref == "" {
 		if spec.Release.Version == "" {
-			return "", spec.Errorf("release.version", "no image digest and no release version to tag the image with: pass --record FILE (from relgen build) or --image REF, or set release.version")
+			return "", spec.Errorf("release.version", "%w", ErrNoImage)
 		}
 		ref = spec.Image.Repository + ":" + spec.Release.Version
 	}
 	if strings.Contains(ref, "@sha256:") {
 		return ref, nil
 	}
-	msg := fmt.Sprintf("image %s is not pinned by digest; pass --record FILE from relgen build so every environment runs the image that was tested", ref)
+	unpinned := &UnpinnedError{Ref: ref}
 	if spec.Protected {
-		return "", spec.Errorf("protected", "%s", msg)
+		return "", spec.Errorf("protected", "%w", unpinned)
 	}
-	*warnings = append(*warnings, msg)
+	*warnings = append(*warnings, unpinned)
 	return ref, nil
 }
 

@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -96,7 +97,8 @@ func TestGenerateWarnsWhenNotPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], "not pinned by digest") {
+	var unpinned *UnpinnedError
+	if len(b.Warnings) != 1 || !errors.As(b.Warnings[0], &unpinned) {
 		t.Errorf("Warnings = %q, want one about the digest", b.Warnings)
 	}
 	b, err = Generate(resolve(t, config("distillery"), "prod"), Options{Image: pinned})

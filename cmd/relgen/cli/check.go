@@ -64,7 +64,10 @@ environment on stdout for CI.`,
 					errs = append(errs, err)
 					r.Errors = errorLines(err)
 				} else {
-					r.OK, r.Objects, r.Image, r.Warnings = true, len(b.Objects), b.Image, b.Warnings
+					r.OK, r.Objects, r.Image = true, len(b.Objects), b.Image
+					for _, w := range b.Warnings {
+						r.Warnings = append(r.Warnings, withImageHint(w).Error())
+					}
 					r.Pinned = strings.Contains(b.Image, "@sha256:")
 					fmt.Fprintf(cmd.ErrOrStderr(), "relgen: %s: bundle of %d objects is consistent (image %s)\n", env, len(b.Objects), b.Image)
 				}

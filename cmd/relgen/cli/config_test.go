@@ -358,3 +358,26 @@ func TestUserReachesPod(t *testing.T) {
 		}
 	}
 }
+
+// TestImageHints: manifests reports image problems as typed errors; the
+// command adds the flag that fixes them, on the same line.
+func TestImageHints(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "protected and not pinned", args: []string{"--image", "r.example.com/x:1", "--set", "environments.prod.protected=true"},
+			want: "relgen: --set environments.prod.protected=true: environments.prod.protected: image r.example.com/x:1 is not pinned by digest; pass --record FILE from relgen build so every environment runs the image that was tested\n"},
+		{name: "no image and no version", args: []string{"--set", "release.version="},
+			want: "relgen: --set release.version=: release.version: no image digest and no release version to tag the image with: pass --record FILE (from relgen build) or --image REF, or set release.version\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"manifests", "--env", "prod", "-f", validConfig}, tt.args...)...)
+			if code != 1 || stderr != tt.want {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/relgen/relgen/internal/safefile"
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/release"
 )
 
 // ManifestsOptions are the flags of relgen manifests.
@@ -84,12 +86,32 @@ func (o *ManifestsOptions) generate(cmd *cobra.Command, g *GlobalOptions) (*mani
 	}
 	b, err := manifests.Generate(spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, withImageHint(err)
 	}
 	for _, w := range b.Warnings {
-		warn(cmd, w)
+		warn(cmd, withImageHint(w).Error())
 	}
 	return b, nil
+}
+
+// withImageHint adds to an image problem from manifests the flag that
+// fixes it; the library does not know the flags.
+func withImageHint(err error) error {
+	var hint string
+	switch {
+	case errors.Is(err, manifests.ErrNoImage):
+		hint = ": pass --record FILE (from relgen build) or --image REF, or set release.version"
+	case errors.As(err, new(*manifests.UnpinnedError)):
+		hint = "; pass --record FILE from relgen build so every environment runs the image that was tested"
+	default:
+		return err
+	}
+	if fe, ok := err.(*release.FieldError); ok {
+		hinted := *fe
+		hinted.Msg += hint
+		return &hinted
+	}
+	return fmt.Errorf("%w%s", err, hint)
 }
 
 func (o *ManifestsOptions) image() (string, error) {
