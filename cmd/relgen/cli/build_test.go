@@ -221,3 +221,24 @@ func TestBuildWarnsAboutBuildTimeDiscovery(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionFromRelease: without release.version the manifests tag the
+// image with the version the built release holds, as image.Inspect reads
+// it.
+func TestVersionFromRelease(t *testing.T) {
+	cfg := buildProject(t, "registry.example.com/acme/benchapp", "")
+	code, stdout, stderr := run(t, "manifests", "-f", cfg, "--env", "prod")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "image: registry.example.com/acme/benchapp:" + synth.Version + "\n"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("manifests lack %q:\n%s", want, stdout)
+	}
+	if err := os.RemoveAll(filepath.Join(filepath.Dir(cfg), "rel")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, "manifests", "-f", cfg, "--env", "prod"); code != 1 || !strings.Contains(stderr, "release.version: no image digest") {
+		t.Errorf("unbuilt release: exit %d, stderr %q; want 1 and no release version", code, stderr)
+	}
+}

@@ -3,11 +3,11 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/release/image"
 )
 
 // loadSpec loads the config and resolves one environment. A release
@@ -22,26 +22,17 @@ func loadSpec(g *GlobalOptions, env string) (*release.Config, *release.Spec, err
 		return nil, nil, fmt.Errorf("%w (%s defines: %s)", errNoEnv, g.ConfigFile, strings.Join(cfg.EnvironmentNames(), ", "))
 	}
 	if cfg.Release.Version == "" && cfg.Release.Path != "" {
-		cfg.Release.Version = releaseVersion(cfg.Release.Path)
+		// Not built yet: the version stays empty, and --record, --image
+		// or release.version must name the image.
+		if rel, err := image.Inspect(cfg.Release.Path); err == nil {
+			cfg.Release.Version = rel.Version
+		}
 	}
 	spec, err := cfg.Resolve(env)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, spec, nil
-}
-
-// releaseVersion reads the version from releases/start_erl.data
-// ("ERTS_VSN REL_VSN"), or returns "" when the release is not built yet.
-func releaseVersion(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "releases", "start_erl.data"))
-	if err != nil {
-		return ""
-	}
-	if f := strings.Fields(string(b)); len(f) == 2 {
-		return f[1]
-	}
-	return ""
 }
 
 // loadRuntime resolves env and renders what its nodes boot with: the
