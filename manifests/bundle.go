@@ -132,13 +132,9 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 
 // blameEach turns every joined problem in err into a FieldError on key.
 func blameEach(spec *release.Spec, key string, err error) error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return spec.Errorf(key, "%v", err)
-	}
 	var errs []error
-	for _, e := range j.Unwrap() {
-		errs = append(errs, spec.Errorf(key, "%v", e))
+	for _, e := range release.Split(err) {
+		errs = append(errs, spec.Errorf(key, "%w", e))
 	}
 	return errors.Join(errs...)
 }
@@ -192,16 +188,17 @@ var kindOrder = []string{
 	"Deployment", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler",
 }
 
-func sortObjects(objs []discovery.Object) {
-	rank := func(o discovery.Object) int {
-		i := slices.Index(kindOrder, o.GetObjectKind().GroupVersionKind().Kind)
-		if i < 0 {
-			return len(kindOrder)
-		}
+// kindRank is kind's place in kindOrder; kinds not listed go last.
+func kindRank(kind string) int {
+	if i := slices.Index(kindOrder, kind); i >= 0 {
 		return i
 	}
+	return len(kindOrder)
+}
+
+func sortObjects(objs []discovery.Object) {
 	slices.SortStableFunc(objs, func(a, b discovery.Object) int {
-		if d := rank(a) - rank(b); d != 0 {
+		if d := kindRank(kindOf(a)) - kindRank(kindOf(b)); d != 0 {
 			return d
 		}
 		return strings.Compare(a.GetName(), b.GetName())

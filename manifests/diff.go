@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -147,26 +146,13 @@ func generic(objs []discovery.Object) (map[objectKey]map[string]any, error) {
 		if _, dup := g[k]; dup {
 			return nil, fmt.Errorf("comparing bundles: %s appears twice", k)
 		}
-		j, err := json.Marshal(o)
+		m, err := plain(o)
 		if err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", k, err)
+			return nil, err
 		}
-		var m map[string]any
-		if err := json.Unmarshal(j, &m); err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", k, err)
-		}
-		delete(m, "status")
-		prune(m)
 		g[k] = m
 	}
 	return g, nil
-}
-
-func kindRank(kind string) int {
-	if i := slices.Index(kindOrder, kind); i >= 0 {
-		return i
-	}
-	return len(kindOrder)
 }
 
 // walker collects the changes of one object.

@@ -22,17 +22,27 @@ import (
 // Marshal renders one object as YAML without the fields an unsubmitted
 // object has no value for (creationTimestamp: null, status: {}).
 func Marshal(o discovery.Object) ([]byte, error) {
+	m, err := plain(o)
+	if err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(m)
+}
+
+// plain is o in its JSON form as Marshal writes it, the form diff compares:
+// no status, no null fields.
+func plain(o discovery.Object) (map[string]any, error) {
 	j, err := json.Marshal(o)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(j, &m); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
 	}
 	delete(m, "status")
 	prune(m)
-	return yaml.Marshal(m)
+	return m, nil
 }
 
 // prune drops null values, which only mean "unset" in these objects.

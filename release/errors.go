@@ -55,6 +55,21 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
+// Split returns the problems errors.Join put together in err, joins
+// within joins flattened, or err alone. Every place that reports problems
+// one per line splits through it.
+func Split(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, Split(e)...)
+	}
+	return out
+}
+
 // fieldErrors collects FieldErrors located through an Origin.
 type fieldErrors struct {
 	origin Origin

@@ -50,7 +50,7 @@ func fieldErrorsOf(t *testing.T, err error) []*FieldError {
 		return nil
 	}
 	var out []*FieldError
-	for _, e := range unjoin(err) {
+	for _, e := range Split(err) {
 		var fe *FieldError
 		if !errors.As(e, &fe) {
 			t.Fatalf("error %q (%T) is not a *FieldError", e, e)

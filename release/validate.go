@@ -115,17 +115,10 @@ func (c *Config) checkBase(errs *fieldErrors) {
 func (c *Config) resolveInto(env string, errs *fieldErrors) *Spec {
 	s, err := c.resolveEnv(env)
 	if err != nil {
-		errs.errs = append(errs.errs, unjoin(err)...)
+		errs.errs = append(errs.errs, Split(err)...)
 		return nil
 	}
 	return s
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // check validates the resolved values of one environment.

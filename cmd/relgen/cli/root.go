@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/release"
 )
 
 // GlobalOptions are the flags every command shares.
@@ -77,17 +79,12 @@ func printError(w io.Writer, err error) {
 
 // errorLines flattens joined errors into one line each.
 func errorLines(err error) []string {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []string
-		for _, e := range j.Unwrap() {
-			out = append(out, errorLines(e)...)
-		}
-		return out
-	}
 	var lines []string
-	for _, l := range strings.Split(err.Error(), "\n") {
-		if strings.TrimSpace(l) != "" {
-			lines = append(lines, l)
+	for _, e := range release.Split(err) {
+		for _, l := range strings.Split(e.Error(), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
 		}
 	}
 	return lines
@@ -96,11 +93,7 @@ func errorLines(err error) []string {
 // eachWrapped prefixes every joined error with context, so each printed
 // line says what it is about.
 func eachWrapped(err error, context string) error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return fmt.Errorf("%s: %w", context, err)
-	}
-	errs := j.Unwrap()
+	errs := release.Split(err)
 	out := make([]error, len(errs))
 	for i, e := range errs {
 		out[i] = fmt.Errorf("%s: %w", context, e)
