@@ -107,15 +107,15 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	}
 	text, err := vmargs.Render(name, opts.VMArgsTemplate, spec)
 	if err != nil {
-		return nil, spec.Errorf("vm_args", "%v", err)
+		return nil, spec.Errorf("vm_args", "%w", err)
 	}
 	strategy, err := discovery.For(spec.Discovery)
 	if err != nil {
-		return nil, spec.Errorf("discovery", "%v", err)
+		return nil, spec.Errorf("discovery", "%w", err)
 	}
 	plan, err := strategy.Plan(spec.Topology)
 	if err != nil {
-		return nil, spec.Errorf("discovery", "%v", err)
+		return nil, spec.Errorf("discovery", "%w", err)
 	}
 	if spec.DiscoveryConfig == release.DiscoveryConfigEnv {
 		plan = plan.ViaEnv()

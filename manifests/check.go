@@ -186,7 +186,7 @@ func (b *Bundle) checkEnv(env []corev1.EnvVar) []error {
 	}
 	placeholders, err := vmargs.Placeholders(b.VMArgs)
 	if err != nil {
-		return append(errs, s.Errorf("vm_args", "%s: %v", b.vmArgsName, err))
+		return append(errs, s.Errorf("vm_args", "%s: %w", b.vmArgsName, err))
 	}
 	reported := map[string]bool{}
 	for _, p := range placeholders {

@@ -72,7 +72,7 @@ keys would go back to their build-time values after boot.`,
 			}
 			if !o.SkipBuild && len(cfg.Release.Build) > 0 {
 				if err := runReleaseBuild(ctx, g, cfg.Release.Build, cmd.ErrOrStderr()); err != nil {
-					return cfg.Errorf("release.build", "%v; its output is above (--skip-build packs release.path as it is)", err)
+					return cfg.Errorf("release.build", "%w; its output is above (--skip-build packs release.path as it is)", err)
 				}
 			}
 			res, err := o.build(cmd, g, cfg)
@@ -147,7 +147,7 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		}
 		base, err := image.ResolveBase(ctx, cfg.Image.Base, p, nil)
 		if err != nil {
-			return nil, cfg.Errorf("image.base", "%v", err)
+			return nil, cfg.Errorf("image.base", "%w", err)
 		}
 		targets = append(targets, image.Target{Dir: dir, Platform: p, Base: base})
 	}
@@ -310,7 +310,7 @@ func (o *BuildOptions) publish(ctx context.Context, cfg *release.Config, res *im
 	if o.Tarball != "" {
 		t, err := name.NewTag(cfg.Image.Repository + ":" + tag)
 		if err != nil {
-			return "", cfg.Errorf("image.repository", "%q with tag %s: %v", cfg.Image.Repository, tag, err)
+			return "", cfg.Errorf("image.repository", "%q with tag %s: %w", cfg.Image.Repository, tag, err)
 		}
 		if err := image.WriteTarball(ctx, o.Tarball, res, t); err != nil {
 			return "", err

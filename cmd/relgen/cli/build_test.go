@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/relgen/relgen/bench/synth"
+	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/release/image"
 )
 
@@ -240,5 +243,29 @@ func TestVersionFromRelease(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "manifests", "-f", cfg, "--env", "prod"); code != 1 || !strings.Contains(stderr, "release.version: no image digest") {
 		t.Errorf("unbuilt release: exit %d, stderr %q; want 1 and no release version", code, stderr)
+	}
+}
+
+// TestCancelSurvives: a build stopped by its context (Ctrl-C) reports
+// context.Canceled at the top of the command, through the located error
+// the base-image pull is wrapped in.
+func TestCancelSurvives(t *testing.T) {
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	host := strings.TrimPrefix(s.URL, "http://")
+	cfg := buildProject(t, host+"/acme/benchapp", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	root := NewRootCommand()
+	root.SetArgs([]string{"-f", cfg, "--set", "image.base=" + host + "/acme/base:1", "build", "--skip-build", "--push=false"})
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	err := root.ExecuteContext(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("build with a cancelled context = %v, want an error matching context.Canceled", err)
+	}
+	var fe *release.FieldError
+	if !errors.As(err, &fe) || fe.Path != "image.base" {
+		t.Errorf("build with a cancelled context = %v, want it located at image.base", err)
 	}
 }

@@ -61,7 +61,7 @@ func runtimeOptions(cfg *release.Config, spec *release.Spec) (manifests.Options,
 	}
 	b, err := os.ReadFile(cfg.Release.VMArgs)
 	if err != nil {
-		return o, spec.Errorf("release.vm_args", "reading the vm.args template: %v", err)
+		return o, spec.Errorf("release.vm_args", "reading the vm.args template: %w", err)
 	}
 	o.VMArgsName, o.VMArgsTemplate = cfg.Release.VMArgs, string(b)
 	return o, nil
