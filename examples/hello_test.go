@@ -130,12 +130,17 @@ func TestHelloBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		deployments := 0
 		for _, o := range objs {
 			if d, ok := o.(*appsv1.Deployment); ok {
+				deployments++
 				if got := d.Spec.Template.Spec.Containers[0].Image; got != pushed {
 					t.Errorf("%s Deployment runs %s, want %s", env, got, pushed)
 				}
 			}
+		}
+		if deployments != 1 {
+			t.Errorf("%s bundle has %d Deployments, want 1 whose image to check", env, deployments)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/relgen/relgen/internal/linediff"
 	"github.com/relgen/relgen/manifests/discovery"
 )
 
@@ -77,10 +78,10 @@ func Compare(from, to *Bundle) (*Diff, error) {
 	return compare(side(from), side(to), from.Objects, to.Objects)
 }
 
-// CompareObjects reports what differs between two lists of objects, such
+// compareObjects reports what differs between two lists of objects, such
 // as bundles read back with Decode. Each side's namespace and image are
 // taken from the objects when they agree on one.
-func CompareObjects(from, to []discovery.Object) (*Diff, error) {
+func compareObjects(from, to []discovery.Object) (*Diff, error) {
 	side := func(objs []discovery.Object) Side {
 		return Side{Namespace: commonNamespace(objs), Image: commonImage(objs)}
 	}
@@ -191,7 +192,7 @@ func (w *walker) walk(path, key string, a, b any) {
 	sa, okA := a.(string)
 	sb, okB := b.(string)
 	if (okA || a == nil) && (okB || b == nil) && (strings.Contains(sa, "\n") || strings.Contains(sb, "\n")) {
-		if lines := LineDiff(sa, sb); len(lines) > 0 {
+		if lines := linediff.Unified(sa, sb); len(lines) > 0 {
 			c.From, c.To, c.Lines = nil, nil, lines
 		}
 	}
@@ -313,78 +314,4 @@ func commonImage(objs []discovery.Object) string {
 		return ""
 	}
 	return images[0]
-}
-
-// maxLineDiff bounds the line diff's table; longer texts are shown as
-// all lines removed and all added.
-const maxLineDiff = 1 << 22
-
-// LineDiff is a unified diff of two texts without context lines: a
-// "@@ -l,n +l,n @@" header per hunk, then "-" and "+" lines.
-func LineDiff(a, b string) []string {
-	la := strings.Split(strings.TrimSuffix(a, "\n"), "\n")
-	lb := strings.Split(strings.TrimSuffix(b, "\n"), "\n")
-	if a == "" {
-		la = nil
-	}
-	if b == "" {
-		lb = nil
-	}
-	n, m := len(la), len(lb)
-	// keep[i][j] is the longest common subsequence of la[i:] and lb[j:].
-	var keep [][]int
-	if (n+1)*(m+1) <= maxLineDiff {
-		keep = make([][]int, n+1)
-		for i := range keep {
-			keep[i] = make([]int, m+1)
-		}
-		for i := n - 1; i >= 0; i-- {
-			for j := m - 1; j >= 0; j-- {
-				if la[i] == lb[j] {
-					keep[i][j] = keep[i+1][j+1] + 1
-				} else {
-					keep[i][j] = max(keep[i+1][j], keep[i][j+1])
-				}
-			}
-		}
-	}
-	var out []string
-	i, j := 0, 0
-	for i < n || j < m {
-		if keep != nil && i < n && j < m && la[i] == lb[j] {
-			i, j = i+1, j+1
-			continue
-		}
-		// A hunk: everything up to the next common line.
-		i0, j0 := i, j
-		for i < n || j < m {
-			if keep != nil && i < n && j < m && la[i] == lb[j] {
-				break
-			}
-			if j >= m || (i < n && (keep == nil || keep[i+1][j] >= keep[i][j+1])) {
-				i++
-			} else {
-				j++
-			}
-		}
-		out = append(out, "@@ -"+hunkRange(i0, i-i0)+" +"+hunkRange(j0, j-j0)+" @@")
-		for _, l := range la[i0:i] {
-			out = append(out, "-"+l)
-		}
-		for _, l := range lb[j0:j] {
-			out = append(out, "+"+l)
-		}
-	}
-	return out
-}
-
-// hunkRange writes a unified diff range from a 0-based start.
-func hunkRange(start, count int) string {
-	switch count {
-	case 0:
-		return fmt.Sprintf("%d,0", start)
-	case 1:
-		return fmt.Sprint(start + 1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, count)
 }

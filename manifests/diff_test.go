@@ -153,7 +153,7 @@ func TestCompareObjects(t *testing.T) {
 	from := []discovery.Object{dep, service("a", 80), cm("a", "old", "x\n"), rt}
 	to := []discovery.Object{service("b", 80, 443), depB, cm("b", "rt", "-name a\n-setcookie c\n+P 5000\n"), cm("b", "new", "y\n")}
 
-	d, err := CompareObjects(from, to)
+	d, err := compareObjects(from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,15 +175,15 @@ func TestCompareObjects(t *testing.T) {
 		},
 	}
 	if diff := cmp.Diff(want, d); diff != "" {
-		t.Errorf("CompareObjects (-want +got):\n%s", diff)
+		t.Errorf("compareObjects (-want +got):\n%s", diff)
 	}
 
 	// An object twice on one side cannot be matched.
-	if _, err := CompareObjects([]discovery.Object{dep, dep}, to); err == nil || !strings.Contains(err.Error(), "Deployment/web appears twice") {
+	if _, err := compareObjects([]discovery.Object{dep, dep}, to); err == nil || !strings.Contains(err.Error(), "Deployment/web appears twice") {
 		t.Errorf("duplicate object: err = %v", err)
 	}
 	// Mixed namespaces: no summary, each differing namespace is a change.
-	d, err = CompareObjects([]discovery.Object{service("a", 80)}, []discovery.Object{service("b", 80), cm("c", "x", "")})
+	d, err = compareObjects([]discovery.Object{service("a", 80)}, []discovery.Object{service("b", 80), cm("c", "x", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,35 +211,12 @@ func TestCompareDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := CompareObjects(decode(staging), decode(prod))
+	got, err := compareObjects(decode(staging), decode(prod))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.From.Environment, want.To.Environment = "", ""
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("CompareObjects on decoded bundles (-Compare +CompareObjects):\n%s", diff)
-	}
-}
-
-func TestLineDiff(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		a, b string
-		want []string
-	}{
-		{name: "equal", a: "a\nb\n", b: "a\nb\n"},
-		{name: "final newline only", a: "a\n", b: "a"},
-		{name: "one line", a: "a\nb\nc\n", b: "a\nB\nc\n", want: []string{"@@ -2 +2 @@", "-b", "+B"}},
-		{name: "insert", a: "a\nc\n", b: "a\nb1\nb2\nc\n", want: []string{"@@ -1,0 +2,2 @@", "+b1", "+b2"}},
-		{name: "delete at end", a: "a\nb\nc\n", b: "a\n", want: []string{"@@ -2,2 +1,0 @@", "-b", "-c"}},
-		{name: "from empty", a: "", b: "a\nb\n", want: []string{"@@ -0,0 +1,2 @@", "+a", "+b"}},
-		{name: "two hunks", a: "1\n2\n3\n4\n5\n", b: "1\nx\n3\n4\ny\n", want: []string{
-			"@@ -2 +2 @@", "-2", "+x", "@@ -5 +5 @@", "-5", "+y"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, LineDiff(tc.a, tc.b)); diff != "" {
-				t.Errorf("LineDiff(%q, %q) (-want +got):\n%s", tc.a, tc.b, diff)
-			}
-		})
+		t.Errorf("compareObjects on decoded bundles (-Compare +compareObjects):\n%s", diff)
 	}
 }

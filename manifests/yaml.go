@@ -129,8 +129,9 @@ func (b *Bundle) KustomizeFiles() ([]File, error) {
 }
 
 // Decode parses a multi-document YAML stream of the kinds relgen emits,
-// strictly: an unknown field is an error. Tests and `relgen diff` read
-// bundles back with it.
+// strictly: an unknown field is an error. It is Marshal's inverse, part of
+// the API so that code reading relgen's output (the example and command
+// tests, the end-to-end tests) gets typed objects back.
 func Decode(data []byte) ([]discovery.Object, error) {
 	var out []discovery.Object
 	for i, doc := range splitDocuments(data) {
