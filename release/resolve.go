@@ -208,69 +208,13 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 	m.paths["protected"] = m.envPath("protected")
 	m.paths["vm_args"] = "release.vm_args"
 	s := &Spec{Environment: env, Protected: e.Protected, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
-
-	s.Release.Kind = m.str("kind", "release.kind", c.Release.Kind, "", DefaultKind)
-	obj := ObjectName(c.Release.Name)
-	if s.Release.Cookie.Secret == "" {
-		s.Release.Cookie.Secret = obj + "-cookie"
-	}
-	if s.Release.Cookie.Key == "" {
-		s.Release.Cookie.Key = DefaultCookieKey
-	}
-	if s.Image.User == "" {
-		s.Image.User = DefaultUser
-	}
-	user, err := c.User()
-	if err != nil {
+	if err := c.resolveRelease(s, &m); err != nil {
 		return nil, err
 	}
-	s.User = user
-	if len(s.Image.AppLayers) == 0 {
-		s.Image.AppLayers = []string{c.Release.Name}
-	}
+	c.resolveDeployment(s, &m, e)
+	c.resolveTopology(s, &m, e)
 
-	d, ec := c.Deployment, e.DeploymentConfig
-	cl, ecl := c.Cluster, e.ClusterConfig
-	s.Discovery = m.str("discovery", "cluster.discovery", cl.Discovery, ecl.Discovery, DefaultDiscovery)
-	s.DiscoveryConfig = m.str("discovery_config", "cluster.discovery_config", cl.DiscoveryConfig, ecl.DiscoveryConfig, DiscoveryConfigFile)
-	s.DNSName = m.str("dns_name", "cluster.dns_name", cl.DNSName, ecl.DNSName, "")
-	s.AppName = m.str("app_name", "cluster.app_name", cl.AppName, ecl.AppName, "")
-
-	labels := m.strMap("labels", "deployment.labels", d.Labels, ec.Labels)
-	if len(labels) == 0 {
-		labels = map[string]string{"app.kubernetes.io/name": obj, "app.kubernetes.io/instance": obj}
-	}
-	s.Deployment = DeploymentSpec{
-		Name:                   m.str("name", "deployment.name", d.Name, ec.Name, obj),
-		Labels:                 labels,
-		Replicas:               pick(&m, "replicas", "deployment.replicas", d.Replicas, ec.Replicas, DefaultReplicas),
-		Resources:              m.resources(d.Resources, ec.Resources),
-		TerminationGracePeriod: pick(&m, "termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
-		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
-	}
-	if a := pick(&m, "autoscaling", "deployment.autoscaling", d.Autoscaling, ec.Autoscaling, Autoscaling{}); a != (Autoscaling{}) {
-		s.Deployment.Autoscaling = &AutoscalingSpec{Min: deref(a.Min, 1), Max: deref(a.Max, 0), CPU: deref(a.CPU, DefaultAutoscalingCPU)}
-	}
-	s.Deployment.FieldEnv = sortedEnv(m.strMap("field_env", "deployment.field_env", d.FieldEnv, ec.FieldEnv))
-
-	s.Topology = Topology{
-		Basename:        c.Release.Name,
-		Namespace:       m.str("namespace", "", "", e.Namespace, DefaultNamespace),
-		HeadlessService: m.str("headless_service", "cluster.headless_service", cl.HeadlessService, ecl.HeadlessService, obj+"-headless"),
-		Service:         obj,
-		Domain:          m.str("domain", "cluster.domain", cl.Domain, ecl.Domain, DefaultDomain),
-		Selector:        labels,
-		HTTPPort:        pick(&m, "port", "deployment.port", d.Port, ec.Port, DefaultPort),
-		EPMDPort:        EPMDPort,
-		DistPort:        pick(&m, "dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
-		Interval:        pick(&m, "interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
-		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
-	}
-	if s.Discovery == DiscoveryLibclusterDNSSRV {
-		s.Topology.PodNameEnv = DefaultPodNameEnv
-	}
-
-	userEnv := m.strMap("env", "deployment.env", d.Env, ec.Env)
+	userEnv := m.strMap("env", "deployment.env", c.Deployment.Env, e.Env)
 	var errs fieldErrors
 	errs.origin = c.Origin
 	ordered, err := orderEnv(userEnv)
@@ -285,6 +229,86 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// resolveRelease fills the release and image parts of s: the kind, the
+// cookie's Secret, the parsed user and the own apps' layers.
+func (c *Config) resolveRelease(s *Spec, m *merger) error {
+	s.Release.Kind = m.str("kind", "release.kind", c.Release.Kind, "", DefaultKind)
+	obj := ObjectName(c.Release.Name)
+	if s.Release.Cookie.Secret == "" {
+		s.Release.Cookie.Secret = obj + "-cookie"
+	}
+	if s.Release.Cookie.Key == "" {
+		s.Release.Cookie.Key = DefaultCookieKey
+	}
+	if s.Image.User == "" {
+		s.Image.User = DefaultUser
+	}
+	user, err := c.User()
+	if err != nil {
+		return err
+	}
+	s.User = user
+	if len(s.Image.AppLayers) == 0 {
+		s.Image.AppLayers = []string{c.Release.Name}
+	}
+	return nil
+}
+
+// resolveDeployment fills the workload's part of s: discovery choice,
+// asserted names, labels, replicas, resources and probes. The user env is
+// ordered by resolveEnv, which reports its cycles.
+func (c *Config) resolveDeployment(s *Spec, m *merger, e Environment) {
+	obj := ObjectName(c.Release.Name)
+	d, ec := c.Deployment, e.DeploymentConfig
+	cl, ecl := c.Cluster, e.ClusterConfig
+	s.Discovery = m.str("discovery", "cluster.discovery", cl.Discovery, ecl.Discovery, DefaultDiscovery)
+	s.DiscoveryConfig = m.str("discovery_config", "cluster.discovery_config", cl.DiscoveryConfig, ecl.DiscoveryConfig, DiscoveryConfigFile)
+	s.DNSName = m.str("dns_name", "cluster.dns_name", cl.DNSName, ecl.DNSName, "")
+	s.AppName = m.str("app_name", "cluster.app_name", cl.AppName, ecl.AppName, "")
+
+	labels := m.strMap("labels", "deployment.labels", d.Labels, ec.Labels)
+	if len(labels) == 0 {
+		labels = map[string]string{"app.kubernetes.io/name": obj, "app.kubernetes.io/instance": obj}
+	}
+	s.Deployment = DeploymentSpec{
+		Name:                   m.str("name", "deployment.name", d.Name, ec.Name, obj),
+		Labels:                 labels,
+		Replicas:               pick(m, "replicas", "deployment.replicas", d.Replicas, ec.Replicas, DefaultReplicas),
+		Resources:              m.resources(d.Resources, ec.Resources),
+		TerminationGracePeriod: pick(m, "termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
+		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
+	}
+	if a := pick(m, "autoscaling", "deployment.autoscaling", d.Autoscaling, ec.Autoscaling, Autoscaling{}); a != (Autoscaling{}) {
+		s.Deployment.Autoscaling = &AutoscalingSpec{Min: deref(a.Min, 1), Max: deref(a.Max, 0), CPU: deref(a.CPU, DefaultAutoscalingCPU)}
+	}
+	s.Deployment.FieldEnv = sortedEnv(m.strMap("field_env", "deployment.field_env", d.FieldEnv, ec.FieldEnv))
+}
+
+// resolveTopology derives the names and ports every part of the bundle
+// shares (release.Topology) from the resolved deployment and the cluster
+// section.
+func (c *Config) resolveTopology(s *Spec, m *merger, e Environment) {
+	obj := ObjectName(c.Release.Name)
+	d, ec := c.Deployment, e.DeploymentConfig
+	cl, ecl := c.Cluster, e.ClusterConfig
+	s.Topology = Topology{
+		Basename:        c.Release.Name,
+		Namespace:       m.str("namespace", "", "", e.Namespace, DefaultNamespace),
+		HeadlessService: m.str("headless_service", "cluster.headless_service", cl.HeadlessService, ecl.HeadlessService, obj+"-headless"),
+		Service:         obj,
+		Domain:          m.str("domain", "cluster.domain", cl.Domain, ecl.Domain, DefaultDomain),
+		Selector:        s.Deployment.Labels,
+		HTTPPort:        pick(m, "port", "deployment.port", d.Port, ec.Port, DefaultPort),
+		EPMDPort:        EPMDPort,
+		DistPort:        pick(m, "dist_port", "cluster.dist_port", cl.DistPort, ecl.DistPort, DefaultDistPort),
+		Interval:        pick(m, "interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
+		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
+	}
+	if s.Discovery == DiscoveryLibclusterDNSSRV {
+		s.Topology.PodNameEnv = DefaultPodNameEnv
+	}
 }
 
 // merger picks each value from the environment, else the base section,

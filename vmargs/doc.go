@@ -1,4 +1,6 @@
-// Package vmargs reads the Erlang VM args file (vm.args) and handles the
+// Package vmargs owns the Erlang VM args file (vm.args): it renders the
+// file from a template for one resolved environment, checks the result
+// boots a node that can join the cluster, parses it back, and handles the
 // ${VAR} placeholders that a release leaves in it for the runtime.
 //
 // vm.args holds the flags the VM boots with: one or more whitespace-separated
@@ -14,9 +16,12 @@
 // comment that runs to the end of the line; blank lines are ignored.
 //
 // relgen deals with two kinds of placeholder and never confuses them. The
-// {{ ... }} Go templates are rendered elsewhere (package templates) from the
-// release, cluster and environment values; this package works on the file
-// after that rendering. What remains are the runtime placeholders:
+// {{ ... }} Go template is rendered first: Render gives it Data (the
+// release, cluster and environment values of a release.Spec) through
+// templates.Render, the one helper every relgen template goes through,
+// and the built-in template when the config names none. Parse, Check and
+// the placeholder functions work on the file after that rendering. What
+// remains are the runtime placeholders:
 //
 //   - ${VAR} is replaced from the pod's environment at boot (the Distillery
 //     REPLACE_OS_VARS convention, which replaces them anywhere in the file,
@@ -29,7 +34,8 @@
 // runtime does not expand them in vm.args. Any other use of ${ is a syntax
 // error, reported as a *SyntaxError with its line and column.
 //
-// Placeholders lists the placeholders so that callers can prove each one has
-// a source in the target environment; Resolve substitutes them strictly, which
-// shows exactly what a node will boot with; Parse splits the file into flags.
+// Render and Check make the file; Placeholders lists the placeholders so
+// that callers can prove each one has a source in the target environment;
+// Resolve substitutes them strictly, which shows exactly what a node will
+// boot with; Parse splits the file into flags.
 package vmargs
