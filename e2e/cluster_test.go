@@ -25,7 +25,7 @@ import (
 )
 
 // The variants TestCluster ships: both release kinds, and both routes of
-// the discovery config (DESIGN.md section 7).
+// the discovery config (docs/runtime.md).
 var (
 	mixFile = variant{name: "mix-file", kind: release.KindMix, route: release.DiscoveryConfigFile}
 	// The env route, for an app with config/runtime.exs whose
@@ -38,7 +38,7 @@ var (
 	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile}
 )
 
-// TestCluster is the end-to-end proof of DESIGN.md section 10: relgen's
+// TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's
 // image and bundle, run on simulated pods, form a BEAM cluster; it grows
 // when the Deployment is scaled up, a killed or stopped node rejoins, and
 // a node with the wrong cookie is refused. Then bundles broken on purpose

@@ -1,4 +1,4 @@
-// Package e2e holds relgen's end-to-end proof (DESIGN.md §10): a real
+// Package e2e holds relgen's end-to-end proof (see README.md): a real
 // `mix release` (also in Distillery's shape, and with config/runtime.exs)
 // is packed into an image by `relgen build`, deployed from the bundle
 // `relgen manifests` prints onto simulated pods (one network, mount, PID

@@ -234,8 +234,8 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// TestDependencies enforces STYLE.md §2: release is the package every
-// other imports, so it must import none of them.
+// TestDependencies enforces the one import direction (docs/architecture.md):
+// release is the package every other imports, so it must import none of them.
 func TestDependencies(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {

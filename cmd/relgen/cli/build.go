@@ -177,8 +177,8 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 // relgen's discovery config file: it has config/runtime.exs (so
 // releases/<vsn>/runtime.exs) and its build-time sys.config already
 // configures the discovery library; the runtime.exs config provider then
-// puts those keys back to their build-time values after boot (DESIGN.md
-// section 7), and the nodes look for each other where the build said.
+// puts those keys back to their build-time values after boot
+// (docs/runtime.md, "Which route for the discovery config"), and the nodes look for each other where the build said.
 // It returns "" when no environment on the file route is affected.
 func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
 	vsn := filepath.Join(dir, "releases", version)

@@ -78,7 +78,8 @@ func podEnv(d *appsv1.Deployment, name string) (corev1.EnvVar, bool) {
 	return corev1.EnvVar{}, false
 }
 
-// TestPrecedence checks STYLE.md §3: --set > RELGEN_* env > file > default.
+// TestPrecedence checks the documented precedence (docs/config.md):
+// --set > RELGEN_* env > file > default.
 func TestPrecedence(t *testing.T) {
 	tests := []struct {
 		name         string

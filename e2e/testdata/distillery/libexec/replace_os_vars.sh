@@ -4,7 +4,7 @@
 # the value of the environment variable VAR, and by nothing when VAR is
 # unset, on every line, comments included; $VAR and $(VAR) stay as they
 # are. This is the behaviour of Distillery 2.1 under REPLACE_OS_VARS that
-# relgen's checks are built on (DESIGN.md section 4).
+# relgen's checks are built on (docs/runtime.md, Distillery).
 replace_os_vars() {
   awk '{
     out = ""
