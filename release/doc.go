@@ -11,6 +11,12 @@
 // are derived here once and passed down, never rebuilt. Validate checks
 // every environment and reports all problems at once.
 //
+// Values with a format are parsed once, into the Spec, and every consumer
+// reads the result: image.user becomes a User (uid:gid, never root), so the
+// image's file owner and the pod's securityContext cannot disagree.
+// Loading (viper, RELGEN_*, --set) lives in release/load, which keeps this
+// package a plain schema.
+//
 // The package imports no other relgen package, so that every part of
 // relgen can depend on it; a test enforces this.
 package release

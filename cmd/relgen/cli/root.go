@@ -1,5 +1,6 @@
-// Package cli holds relgen's cobra commands: flags, config loading,
-// printing and exit codes. Everything else lives in the libraries.
+// Package cli holds relgen's cobra commands: flags, printing, exit codes
+// and the wording of errors for the command line. Configs load through
+// release/load; everything else lives in the libraries.
 package cli
 
 import (
