@@ -115,16 +115,33 @@ func fields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		tag := f.Tag.Get("mapstructure")
-		switch {
-		case tag == "-" || !f.IsExported():
-		case strings.HasSuffix(tag, ",squash"):
+		switch tag, kind := fieldKey(f); kind {
+		case squashed:
 			maps.Copy(out, fields(f.Type))
-		default:
+		case keyed:
 			out[tag] = f.Type
 		}
 	}
 	return out
+}
+
+// How a struct field appears in the file.
+const (
+	skipped  = iota // "-" or unexported: not in the file
+	squashed        // ",squash": its keys are its parent's
+	keyed           // under its tag
+)
+
+// fieldKey reads a field's key from its mapstructure tag.
+func fieldKey(f reflect.StructField) (string, int) {
+	tag := f.Tag.Get("mapstructure")
+	switch {
+	case tag == "-" || !f.IsExported():
+		return "", skipped
+	case strings.HasSuffix(tag, ",squash"):
+		return "", squashed
+	}
+	return tag, keyed
 }
 
 func walkUnknown(t reflect.Type, raw any, prefix string, report func(path, key string, known []string)) {
@@ -135,12 +152,7 @@ func walkUnknown(t reflect.Type, raw any, prefix string, report func(path, key s
 	if !ok {
 		return
 	}
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
+	join := func(k string) string { return joinPath(prefix, k) }
 	switch t.Kind() {
 	case reflect.Struct:
 		fs := fields(t)
@@ -158,6 +170,14 @@ func walkUnknown(t reflect.Type, raw any, prefix string, report func(path, key s
 			walkUnknown(t.Elem(), m[k], join(k), report)
 		}
 	}
+}
+
+// joinPath appends key k to a dotted key path.
+func joinPath(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
 }
 
 // RestoreCase gives the map keys of cfg (decoded by viper, lower-cased)
@@ -182,12 +202,7 @@ func restore(v reflect.Value, raw any, prefix string, clash func(path, a, b stri
 		}
 		v = v.Elem()
 	}
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "." + k
-	}
+	join := func(k string) string { return joinPath(prefix, k) }
 	switch v.Kind() {
 	case reflect.Struct:
 		byTag := map[string]any{}
@@ -196,13 +211,10 @@ func restore(v reflect.Value, raw any, prefix string, clash func(path, a, b stri
 		}
 		t := v.Type()
 		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("mapstructure")
-			switch {
-			case tag == "-" || !f.IsExported():
-			case strings.HasSuffix(tag, ",squash"):
+			switch tag, kind := fieldKey(t.Field(i)); kind {
+			case squashed:
 				restore(v.Field(i), raw, prefix, clash)
-			default:
+			case keyed:
 				restore(v.Field(i), byTag[tag], join(tag), clash)
 			}
 		}
