@@ -382,3 +382,21 @@ func TestImageHints(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvironHook: RELGEN_* overrides come from GlobalOptions.Environ,
+// the one door the environment comes in by.
+func TestEnvironHook(t *testing.T) {
+	t.Setenv("RELGEN_ENVIRONMENTS_PROD_REPLICAS", "9") // not in Environ: ignored
+	root := newRootCommand(&GlobalOptions{Environ: func() []string {
+		return []string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS=5"}
+	}})
+	var out strings.Builder
+	root.SetArgs([]string{"manifests", "--env", "prod", "--image", pinnedRef, "-f", validConfig})
+	root.SetOut(&out)
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := *deploymentOf(t, out.String()).Spec.Replicas; got != 5 {
+		t.Errorf("replicas = %d, want 5 from Environ", got)
+	}
+}

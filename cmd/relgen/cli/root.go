@@ -26,9 +26,15 @@ type GlobalOptions struct {
 	Environ func() []string
 }
 
-// NewRootCommand builds the relgen command tree.
+// NewRootCommand builds the relgen command tree, reading the process
+// environment.
 func NewRootCommand() *cobra.Command {
-	g := &GlobalOptions{Environ: os.Environ}
+	return newRootCommand(&GlobalOptions{Environ: os.Environ})
+}
+
+// newRootCommand builds the command tree around g; tests give it their
+// own Environ.
+func newRootCommand(g *GlobalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "relgen",
 		Short: "Ship an Elixir/Erlang release to Kubernetes as one consistent bundle",
