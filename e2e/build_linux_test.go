@@ -20,7 +20,6 @@ import (
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/manifests"
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -212,7 +211,7 @@ func relgenRun(t *testing.T, args ...string) (stdout, stderr []byte) {
 	return out.Bytes(), errOut.Bytes()
 }
 
-func decode(t *testing.T, what string, yaml []byte) []discovery.Object {
+func decode(t *testing.T, what string, yaml []byte) []manifests.Object {
 	t.Helper()
 	objs, err := manifests.Decode(yaml)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -427,7 +426,7 @@ func (c *cluster) dnsAnswers(ctx context.Context, pods []*pod) error {
 
 // workload picks the Deployment and the headless Service out of the
 // bundle.
-func workload(t *testing.T, objs []discovery.Object) (*appsv1.Deployment, *corev1.Service) {
+func workload(t *testing.T, objs []manifests.Object) (*appsv1.Deployment, *corev1.Service) {
 	t.Helper()
 	var (
 		deploys  []*appsv1.Deployment

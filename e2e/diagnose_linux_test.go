@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
-	"github.com/relgen/relgen/manifests/discovery"
 )
 
 // peerageConfig is the part of peerage's config that decides whom a node
@@ -26,7 +25,7 @@ type peerageConfig struct {
 // deliveredPeerage reads the peerage config the bundle gives the pods:
 // from the ConfigMap's discovery.config (cluster.discovery_config: file)
 // or from the container env (env).
-func deliveredPeerage(objs []discovery.Object, deploy *appsv1.Deployment) peerageConfig {
+func deliveredPeerage(objs []manifests.Object, deploy *appsv1.Deployment) peerageConfig {
 	var pc peerageConfig
 	for _, e := range deploy.Spec.Template.Spec.Containers[0].Env {
 		switch e.Name {

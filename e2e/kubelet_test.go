@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/manifests"
 )
 
 // What kubelet and the container runtime make of a pod template, for the
@@ -65,7 +65,7 @@ type apiObjects struct {
 	configMaps map[string]map[string]string
 }
 
-func newAPIObjects(namespace string, objs ...discovery.Object) (*apiObjects, error) {
+func newAPIObjects(namespace string, objs ...manifests.Object) (*apiObjects, error) {
 	a := &apiObjects{namespace: namespace, secrets: map[string]map[string]string{}, configMaps: map[string]map[string]string{}}
 	for _, o := range objs {
 		switch o := o.(type) {

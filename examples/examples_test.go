@@ -22,7 +22,6 @@ import (
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/vmargs"
 )
 
@@ -107,7 +106,7 @@ func generate(t *testing.T, ex example, env string) []byte {
 func TestExamples(t *testing.T) {
 	t.Setenv("RELEASE_COOKIE", cookie)
 	for _, ex := range examples {
-		bundles := map[string][]discovery.Object{}
+		bundles := map[string][]manifests.Object{}
 		for _, env := range ex.envs {
 			t.Run(ex.dir+"/"+env, func(t *testing.T) {
 				out := generate(t, ex, env)
@@ -155,9 +154,9 @@ var (
 // checkMeaning asserts what the bundle means once applied: one namespace,
 // Services selecting the pods, discovery querying the headless Service
 // for nodes of the right basename, every variable defined, image pinned.
-func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
+func checkMeaning(t *testing.T, objs []manifests.Object, env string) {
 	t.Helper()
-	var work discovery.Object
+	var work manifests.Object
 	var pod *corev1.PodTemplateSpec
 	var selector map[string]string
 	var cm *corev1.ConfigMap
@@ -254,7 +253,7 @@ func checkMeaning(t *testing.T, objs []discovery.Object, env string) {
 // checkDiscovery asserts that the strategy's config points at this
 // bundle: the headless Service's DNS name, the node basename, the pod
 // labels and the namespace.
-func checkDiscovery(t *testing.T, objs []discovery.Object, work discovery.Object, headless *corev1.Service, cm *corev1.ConfigMap, fqdn, basename string) {
+func checkDiscovery(t *testing.T, objs []manifests.Object, work manifests.Object, headless *corev1.Service, cm *corev1.ConfigMap, fqdn, basename string) {
 	t.Helper()
 	pod, _, _ := manifests.WorkloadPod(work)
 	c := pod.Spec.Containers[0]
@@ -321,7 +320,7 @@ func checkDiscovery(t *testing.T, objs []discovery.Object, work discovery.Object
 // <application_name>@<SRV target>, and a pod's SRV target is
 // <pod>.<headless FQDN> only when a StatefulSet with serviceName = the
 // headless Service runs it.
-func checkDNSSRV(t *testing.T, work discovery.Object, headless *corev1.Service, cfg, fqdn, basename string) {
+func checkDNSSRV(t *testing.T, work manifests.Object, headless *corev1.Service, cfg, fqdn, basename string) {
 	t.Helper()
 	sts, ok := work.(*appsv1.StatefulSet)
 	if !ok {
@@ -360,9 +359,9 @@ func checkDNSSRV(t *testing.T, work discovery.Object, headless *corev1.Service, 
 	}
 }
 
-func kind(o discovery.Object) string { return o.GetObjectKind().GroupVersionKind().Kind }
+func kind(o manifests.Object) string { return o.GetObjectKind().GroupVersionKind().Kind }
 
-func replicas(o discovery.Object) *int32 {
+func replicas(o manifests.Object) *int32 {
 	switch o := o.(type) {
 	case *appsv1.Deployment:
 		return o.Spec.Replicas
@@ -372,8 +371,8 @@ func replicas(o discovery.Object) *int32 {
 	return nil
 }
 
-func containsObject(objs []discovery.Object, kind, name string) bool {
-	return slices.ContainsFunc(objs, func(o discovery.Object) bool {
+func containsObject(objs []manifests.Object, kind, name string) bool {
+	return slices.ContainsFunc(objs, func(o manifests.Object) bool {
 		return o.GetObjectKind().GroupVersionKind().Kind == kind && o.GetName() == name
 	})
 }
@@ -401,7 +400,7 @@ func nodeBasename(t *testing.T, vmArgs string, env []corev1.EnvVar) string {
 
 // differingPaths flattens both bundles to kind/name/json.path -> value and
 // lists the paths whose values differ.
-func differingPaths(t *testing.T, a, b []discovery.Object) []string {
+func differingPaths(t *testing.T, a, b []manifests.Object) []string {
 	fa, fb := flattenAll(t, a), flattenAll(t, b)
 	var out []string
 	for k, v := range fa {
@@ -418,7 +417,7 @@ func differingPaths(t *testing.T, a, b []discovery.Object) []string {
 	return out
 }
 
-func flattenAll(t *testing.T, objs []discovery.Object) map[string]string {
+func flattenAll(t *testing.T, objs []manifests.Object) map[string]string {
 	out := map[string]string{}
 	for _, o := range objs {
 		j, err := json.Marshal(o)
@@ -544,7 +543,7 @@ var cmpSorted = cmp.Transformer("sort", func(s []string) []string {
 	return s
 })
 
-func names(objs []discovery.Object) []string {
+func names(objs []manifests.Object) []string {
 	var out []string
 	for _, o := range objs {
 		out = append(out, o.GetObjectKind().GroupVersionKind().Kind+"/"+o.GetNamespace()+"/"+o.GetName())

@@ -44,7 +44,7 @@ type Options struct {
 type Bundle struct {
 	Spec    *release.Spec
 	Image   string
-	Objects []discovery.Object
+	Objects []Object
 	// VMArgs and DiscoveryConfig are the rendered runtime files, as
 	// mounted in the pod.
 	VMArgs          string
@@ -196,8 +196,8 @@ func kindRank(kind string) int {
 	return len(kindOrder)
 }
 
-func sortObjects(objs []discovery.Object) {
-	slices.SortStableFunc(objs, func(a, b discovery.Object) int {
+func sortObjects(objs []Object) {
+	slices.SortStableFunc(objs, func(a, b Object) int {
 		if d := kindRank(kindOf(a)) - kindRank(kindOf(b)); d != 0 {
 			return d
 		}

@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -181,7 +180,7 @@ func deploymentOf(b *Bundle) *appsv1.Deployment { return objectOf[*appsv1.Deploy
 
 // objectOf returns the bundle's first object of type T; tests call it for
 // objects the bundle must have.
-func objectOf[T discovery.Object](b *Bundle) T {
+func objectOf[T Object](b *Bundle) T {
 	for _, o := range b.Objects {
 		if v, ok := o.(T); ok {
 			return v

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
@@ -26,7 +25,7 @@ func (b *Bundle) Check() error {
 	var errs []error
 	fail := func(name, format string, args ...any) { errs = append(errs, s.Errorf(name, format, args...)) }
 
-	var work discovery.Object
+	var work Object
 	var services []*corev1.Service
 	for _, o := range b.Objects {
 		if o.GetNamespace() != s.Topology.Namespace {

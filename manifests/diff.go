@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/relgen/relgen/internal/linediff"
-	"github.com/relgen/relgen/manifests/discovery"
 )
 
 // Diff is what differs between two bundles, object by object and field by
@@ -81,14 +80,14 @@ func Compare(from, to *Bundle) (*Diff, error) {
 // compareObjects reports what differs between two lists of objects, such
 // as bundles read back with Decode. Each side's namespace and image are
 // taken from the objects when they agree on one.
-func compareObjects(from, to []discovery.Object) (*Diff, error) {
-	side := func(objs []discovery.Object) Side {
+func compareObjects(from, to []Object) (*Diff, error) {
+	side := func(objs []Object) Side {
 		return Side{Namespace: commonNamespace(objs), Image: commonImage(objs)}
 	}
 	return compare(side(from), side(to), from, to)
 }
 
-func compare(from, to Side, a, b []discovery.Object) (*Diff, error) {
+func compare(from, to Side, a, b []Object) (*Diff, error) {
 	d := &Diff{From: from, To: to}
 	d.NamespaceChanged = from.Namespace != "" && to.Namespace != "" && from.Namespace != to.Namespace
 	d.ImageChanged = from.Image != to.Image && !sameDigest(from.Image, to.Image)
@@ -140,7 +139,7 @@ func (k objectKey) String() string { return k.kind + "/" + k.name }
 
 // generic turns objects into their JSON form as Marshal writes it: no
 // status, no null fields.
-func generic(objs []discovery.Object) (map[objectKey]map[string]any, error) {
+func generic(objs []Object) (map[objectKey]map[string]any, error) {
 	g := map[objectKey]map[string]any{}
 	for _, o := range objs {
 		k := objectKey{kindOf(o), o.GetName()}
@@ -288,8 +287,8 @@ func sameDigest(a, b string) bool {
 }
 
 // commonNamespace is the namespace of every object, if they share one.
-func commonNamespace(objs []discovery.Object) string {
-	if len(objs) == 0 || slices.ContainsFunc(objs, func(o discovery.Object) bool { return o.GetNamespace() != objs[0].GetNamespace() }) {
+func commonNamespace(objs []Object) string {
+	if len(objs) == 0 || slices.ContainsFunc(objs, func(o Object) bool { return o.GetNamespace() != objs[0].GetNamespace() }) {
 		return ""
 	}
 	return objs[0].GetNamespace()
@@ -297,7 +296,7 @@ func commonNamespace(objs []discovery.Object) string {
 
 // commonImage is the one image the workloads' containers run, if there
 // is exactly one.
-func commonImage(objs []discovery.Object) string {
+func commonImage(objs []Object) string {
 	var images []string
 	for _, o := range objs {
 		pod, _, ok := WorkloadPod(o)

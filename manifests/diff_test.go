@@ -10,8 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/relgen/relgen/manifests/discovery"
 )
 
 func generateEnv(t *testing.T, env, image string) *Bundle {
@@ -150,8 +148,8 @@ func TestCompareObjects(t *testing.T) {
 	// Listed out of apply order: the diff sorts.
 	rt := cm("a", "rt", "-name a\n-setcookie c\n")
 	rt.Data["discovery.config"] = "[{peerage, []}].\n"
-	from := []discovery.Object{dep, service("a", 80), cm("a", "old", "x\n"), rt}
-	to := []discovery.Object{service("b", 80, 443), depB, cm("b", "rt", "-name a\n-setcookie c\n+P 5000\n"), cm("b", "new", "y\n")}
+	from := []Object{dep, service("a", 80), cm("a", "old", "x\n"), rt}
+	to := []Object{service("b", 80, 443), depB, cm("b", "rt", "-name a\n-setcookie c\n+P 5000\n"), cm("b", "new", "y\n")}
 
 	d, err := compareObjects(from, to)
 	if err != nil {
@@ -179,11 +177,11 @@ func TestCompareObjects(t *testing.T) {
 	}
 
 	// An object twice on one side cannot be matched.
-	if _, err := compareObjects([]discovery.Object{dep, dep}, to); err == nil || !strings.Contains(err.Error(), "Deployment/web appears twice") {
+	if _, err := compareObjects([]Object{dep, dep}, to); err == nil || !strings.Contains(err.Error(), "Deployment/web appears twice") {
 		t.Errorf("duplicate object: err = %v", err)
 	}
 	// Mixed namespaces: no summary, each differing namespace is a change.
-	d, err = compareObjects([]discovery.Object{service("a", 80)}, []discovery.Object{service("b", 80), cm("c", "x", "")})
+	d, err = compareObjects([]Object{service("a", 80)}, []Object{service("b", 80), cm("c", "x", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +194,7 @@ func TestCompareObjects(t *testing.T) {
 // same changes as comparing the generated bundles.
 func TestCompareDecoded(t *testing.T) {
 	staging, prod := generateEnv(t, "staging", pinned), generateEnv(t, "prod", pinned)
-	decode := func(b *Bundle) []discovery.Object {
+	decode := func(b *Bundle) []Object {
 		var buf bytes.Buffer
 		if err := b.WriteYAML(&buf); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -219,4 +220,13 @@ func statefulSetObject(s *release.Spec, pod corev1.PodTemplateSpec) *appsv1.Stat
 			Template:            pod,
 		},
 	}
+}
+
+// Object is one Kubernetes object of a bundle: a typed k8s.io/api value
+// with metadata. It is an alias of the unnamed interface, so the objects a
+// discovery plan adds (manifests/discovery cannot import this package)
+// have the same type.
+type Object = interface {
+	metav1.Object
+	runtime.Object
 }

@@ -7,7 +7,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -26,7 +25,7 @@ const (
 // workload is the object that runs the pods: a StatefulSet when nodes are
 // named by their pod's stable DNS name (only a StatefulSet gives pods one),
 // else a Deployment.
-func workload(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) discovery.Object {
+func workload(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) Object {
 	pod := podTemplate(s, b, cm)
 	if s.Topology.NamedByHostname() {
 		return statefulSetObject(s, pod)
@@ -36,7 +35,7 @@ func workload(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) discovery.Object
 
 // WorkloadPod returns the pod template and selector of o when o is a
 // workload relgen emits (Deployment or StatefulSet).
-func WorkloadPod(o discovery.Object) (*corev1.PodTemplateSpec, *metav1.LabelSelector, bool) {
+func WorkloadPod(o Object) (*corev1.PodTemplateSpec, *metav1.LabelSelector, bool) {
 	switch o := o.(type) {
 	case *appsv1.Deployment:
 		return &o.Spec.Template, o.Spec.Selector, true

@@ -15,13 +15,11 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/relgen/relgen/manifests/discovery"
 )
 
 // Marshal renders one object as YAML without the fields an unsubmitted
 // object has no value for (creationTimestamp: null, status: {}).
-func Marshal(o discovery.Object) ([]byte, error) {
+func Marshal(o Object) ([]byte, error) {
 	m, err := plain(o)
 	if err != nil {
 		return nil, err
@@ -31,7 +29,7 @@ func Marshal(o discovery.Object) ([]byte, error) {
 
 // plain is o in its JSON form as Marshal writes it, the form diff compares:
 // no status, no null fields.
-func plain(o discovery.Object) (map[string]any, error) {
+func plain(o Object) (map[string]any, error) {
 	j, err := json.Marshal(o)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
@@ -132,8 +130,8 @@ func (b *Bundle) KustomizeFiles() ([]File, error) {
 // strictly: an unknown field is an error. It is Marshal's inverse, part of
 // the API so that code reading relgen's output (the example and command
 // tests, the end-to-end tests) gets typed objects back.
-func Decode(data []byte) ([]discovery.Object, error) {
-	var out []discovery.Object
+func Decode(data []byte) ([]Object, error) {
+	var out []Object
 	for i, doc := range splitDocuments(data) {
 		var tm metav1.TypeMeta
 		if err := yaml.Unmarshal(doc, &tm); err != nil {
@@ -161,7 +159,7 @@ func splitDocuments(data []byte) [][]byte {
 	return docs
 }
 
-func newObject(tm metav1.TypeMeta) (discovery.Object, error) {
+func newObject(tm metav1.TypeMeta) (Object, error) {
 	switch tm.APIVersion + "/" + tm.Kind {
 	case "v1/ConfigMap":
 		return &corev1.ConfigMap{}, nil

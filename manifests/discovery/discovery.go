@@ -13,12 +13,6 @@ import (
 	"github.com/relgen/relgen/release"
 )
 
-// Object is a Kubernetes object a strategy adds to the bundle.
-type Object interface {
-	metav1.Object
-	runtime.Object
-}
-
 // Plan is what one strategy needs in one environment.
 type Plan struct {
 	// Config is an Erlang config file (sys.config format) that the VM
@@ -31,7 +25,12 @@ type Plan struct {
 	// Env are container env vars the strategy reads at runtime.
 	Env []corev1.EnvVar
 	// Objects are extra Kubernetes objects (RBAC, ...) the strategy needs.
-	Objects []Object
+	// Their type is manifests.Object, spelled out because manifests
+	// imports this package.
+	Objects []interface {
+		metav1.Object
+		runtime.Object
+	}
 	// Elixir is the equivalent compile-time config for users who prefer
 	// config/*.exs, and Setup what to add to the application.
 	Elixir string

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/relgen/relgen/release"
 )
@@ -137,10 +138,16 @@ func labelSelector(labels map[string]string) string {
 
 // rbac lets the pods' ServiceAccount read pods and endpoints in their own
 // namespace, which is all Cluster.Strategy.Kubernetes asks the API for.
-func rbac(t release.Topology, name string) []Object {
+func rbac(t release.Topology, name string) []interface {
+	metav1.Object
+	runtime.Object
+} {
 	meta := metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Labels: t.Selector}
 	read := []string{"get", "list", "watch"}
-	return []Object{
+	return []interface {
+		metav1.Object
+		runtime.Object
+	}{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta},
 		&rbacv1.Role{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
