@@ -7,6 +7,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	policyv1 "k8s.io/api/policy/v1"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -63,7 +64,7 @@ func TestAutoscalingErrors(t *testing.T) {
 			c := config("mix")
 			c.Deployment.Resources = &release.Resources{Requests: tc.requests}
 			c.Deployment.Autoscaling = &tc.a
-			_, err := c.Resolve("prod")
+			_, err := c.Resolve("prod", discovery.Registry{})
 			if err == nil || !strings.Contains(err.Error(), "deployment.autoscaling: ") || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Resolve() = %v, want deployment.autoscaling: ...%s", err, tc.want)
 			}

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -37,7 +38,7 @@ func config(kind string) *release.Config {
 
 func resolve(t *testing.T, c *release.Config, env string) *release.Spec {
 	t.Helper()
-	s, err := c.Resolve(env)
+	s, err := c.Resolve(env, discovery.Registry{})
 	if err != nil {
 		t.Fatalf("Resolve(%s): %v", env, err)
 	}
@@ -276,10 +277,32 @@ func TestDiscoveryConfigEnv(t *testing.T) {
 			}
 
 			c.Deployment.Env["PEERAGE_INTERVAL"] = "1"
-			_, err = Generate(resolve(t, c, "prod"), Options{Image: pinned})
+			if _, err := c.Resolve("prod", discovery.Registry{}); err == nil || !strings.Contains(err.Error(), "deployment.env: PEERAGE_INTERVAL is set by relgen for discovery peerage") {
+				t.Errorf("user env shadowing a discovery variable: Resolve err = %v", err)
+			}
+			// The bundle's own cross-check catches it too, should a
+			// strategy ever fail to list a variable it sets.
+			spec, err := c.Resolve("prod", unlistedEnv{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Generate(spec, Options{Image: pinned})
 			if err == nil || !strings.Contains(err.Error(), "deployment.env: PEERAGE_INTERVAL is set twice in the pod env") {
 				t.Errorf("user env shadowing a discovery variable: err = %v", err)
 			}
 		})
 	}
 }
+
+// unlistedEnv is the real registry with strategies that do not list the
+// env vars they set.
+type unlistedEnv struct{ discovery.Registry }
+
+func (r unlistedEnv) Lookup(name string) (release.Strategy, bool) {
+	s, ok := r.Registry.Lookup(name)
+	return noEnv{s}, ok
+}
+
+type noEnv struct{ release.Strategy }
+
+func (noEnv) Env(release.Topology, string) []string { return nil }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -17,7 +18,7 @@ import (
 // are named by their StatefulSet pod's DNS name.
 func dnssrvConfig(kind string) *release.Config {
 	c := config(kind)
-	c.Cluster.Discovery = release.DiscoveryLibclusterDNSSRV
+	c.Cluster.Discovery = discovery.LibclusterDNSSRV
 	return c
 }
 

@@ -8,16 +8,6 @@ const (
 	KindMix        = "mix"
 )
 
-// Discovery strategies understood by relgen.
-const (
-	DiscoveryPeerage              = "peerage"
-	DiscoveryLibclusterDNS        = "libcluster-dns"
-	DiscoveryLibclusterDNSSRV     = "libcluster-dnssrv"
-	DiscoveryLibclusterKubernetes = "libcluster-kubernetes"
-	DiscoveryDNSCluster           = "dns_cluster"
-	DiscoveryNone                 = "none"
-)
-
 // How the discovery settings reach the VM (cluster.discovery_config).
 const (
 	// DiscoveryConfigFile mounts an Erlang config file and loads it with

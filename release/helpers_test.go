@@ -84,3 +84,42 @@ func dur(s string) *time.Duration {
 	}
 	return &d
 }
+
+// fakeStrategies stands in for manifests/discovery.Registry, which
+// imports this package. It carries one of each kind of rule a strategy
+// hands release: a unit check (peerage), naming nodes by hostname plus an
+// env var of its own (libcluster-dnssrv). The real strategies' rules are
+// tested in manifests/discovery and end to end in cmd/relgen/cli.
+type fakeStrategies struct{}
+
+type fakeStrategy struct {
+	hostname bool
+	seconds  bool
+	env      []string
+}
+
+var fakes = map[string]fakeStrategy{
+	"peerage":           {seconds: true},
+	"libcluster-dns":    {},
+	"libcluster-dnssrv": {hostname: true, env: []string{"CLUSTER_DOMAIN"}},
+	"none":              {},
+}
+
+func (fakeStrategies) Names() []string {
+	return []string{"peerage", "libcluster-dns", "libcluster-dnssrv", "none"}
+}
+
+func (fakeStrategies) Lookup(name string) (Strategy, bool) {
+	s, ok := fakes[name]
+	return s, ok
+}
+
+func (s fakeStrategy) NamedByHostname() bool { return s.hostname }
+
+func (s fakeStrategy) Check(t Topology, add func(key, format string, args ...any)) {
+	if s.seconds && t.Interval%time.Second != 0 {
+		add("interval", "%s: not whole seconds", t.Interval)
+	}
+}
+
+func (s fakeStrategy) Env(Topology, string) []string { return s.env }

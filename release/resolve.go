@@ -12,7 +12,7 @@ import (
 // environment set a key.
 const (
 	DefaultKind                   = KindMix
-	DefaultDiscovery              = DiscoveryNone
+	DefaultDiscovery              = "none" // clusters nothing; manifests/discovery registers every strategy
 	DefaultInterval               = 5 * time.Second
 	DefaultDomain                 = "cluster.local"
 	DefaultDistPort         int32 = 9000
@@ -183,9 +183,10 @@ func ObjectName(release string) string {
 }
 
 // Resolve validates what the environment env depends on and returns its
-// spec. All problems are reported at once as FieldErrors; a problem in
+// spec; strategies are the discovery strategies cluster.discovery may
+// name. All problems are reported at once as FieldErrors; a problem in
 // another environment does not stop this one.
-func (c *Config) Resolve(env string) (*Spec, error) {
+func (c *Config) Resolve(env string, strategies Strategies) (*Spec, error) {
 	errs := fieldErrors{origin: c.Origin}
 	c.checkBase(&errs)
 	if err := errs.err(); err != nil {
@@ -197,12 +198,12 @@ func (c *Config) Resolve(env string) (*Spec, error) {
 		err.Err = ErrUnknownEnvironment
 		return nil, err
 	}
-	return c.resolveEnv(env)
+	return c.resolveEnv(env, strategies)
 }
 
 // resolveEnv merges one environment over the base sections, applies
 // defaults, derives the Topology and checks the result.
-func (c *Config) resolveEnv(env string) (*Spec, error) {
+func (c *Config) resolveEnv(env string, strategies Strategies) (*Spec, error) {
 	e := c.Environments[env]
 	m := merger{env: env, paths: map[string]string{}}
 	m.paths["protected"] = m.envPath("protected")
@@ -212,7 +213,7 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		return nil, err
 	}
 	c.resolveDeployment(s, &m, e)
-	c.resolveTopology(s, &m, e)
+	c.resolveTopology(s, &m, e, strategies)
 
 	userEnv := m.strMap("env", "deployment.env", c.Deployment.Env, e.Env)
 	var errs fieldErrors
@@ -224,7 +225,7 @@ func (c *Config) resolveEnv(env string) (*Spec, error) {
 		ordered = sortedEnv(userEnv)
 	}
 	s.Deployment.Env = ordered
-	s.check(&errs)
+	s.check(&errs, strategies)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
@@ -289,7 +290,7 @@ func (c *Config) resolveDeployment(s *Spec, m *merger, e Environment) {
 // resolveTopology derives the names and ports every part of the bundle
 // shares (release.Topology) from the resolved deployment and the cluster
 // section.
-func (c *Config) resolveTopology(s *Spec, m *merger, e Environment) {
+func (c *Config) resolveTopology(s *Spec, m *merger, e Environment, strategies Strategies) {
 	obj := ObjectName(c.Release.Name)
 	d, ec := c.Deployment, e.DeploymentConfig
 	cl, ecl := c.Cluster, e.ClusterConfig
@@ -306,7 +307,7 @@ func (c *Config) resolveTopology(s *Spec, m *merger, e Environment) {
 		Interval:        pick(m, "interval", "cluster.interval", cl.Interval, ecl.Interval, DefaultInterval),
 		PodIPEnv:        m.str("pod_ip_env", "cluster.pod_ip_env", cl.PodIPEnv, ecl.PodIPEnv, DefaultPodIPEnv),
 	}
-	if s.Discovery == DiscoveryLibclusterDNSSRV {
+	if strategy, known := strategies.Lookup(s.Discovery); known && strategy.NamedByHostname() {
 		s.Topology.PodNameEnv = DefaultPodNameEnv
 	}
 }

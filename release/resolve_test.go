@@ -15,7 +15,7 @@ var specOpts = cmp.Options{cmpopts.IgnoreUnexported(Spec{}), cmpopts.EquateEmpty
 
 func TestResolveSeed(t *testing.T) {
 	cfg := parseFile(t, "../examples/seed/relgen.yaml")
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(fakeStrategies{}); err != nil {
 		t.Fatalf("Validate() = %v, want nil", err)
 	}
 	base := Spec{
@@ -29,7 +29,7 @@ func TestResolveSeed(t *testing.T) {
 			User: DefaultUser, AppLayers: []string{"myapp"},
 		},
 		User:      DefaultImageUser,
-		Discovery: DiscoveryPeerage, DiscoveryConfig: DiscoveryConfigFile,
+		Discovery: "peerage", DiscoveryConfig: DiscoveryConfigFile,
 		Deployment: DeploymentSpec{
 			Name:                   "myapp-deployment",
 			Labels:                 map[string]string{"app": "myapp"},
@@ -55,7 +55,7 @@ func TestResolveSeed(t *testing.T) {
 
 	for _, want := range []Spec{prod, staging} {
 		t.Run(want.Environment, func(t *testing.T) {
-			got, err := cfg.Resolve(want.Environment)
+			got, err := cfg.Resolve(want.Environment, fakeStrategies{})
 			if err != nil {
 				t.Fatalf("Resolve(%q) error: %v", want.Environment, err)
 			}
@@ -70,7 +70,7 @@ func TestResolveSeed(t *testing.T) {
 }
 
 func TestResolveDefaults(t *testing.T) {
-	got, err := minimal().Resolve("prod")
+	got, err := minimal().Resolve("prod", fakeStrategies{})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestResolveDefaults(t *testing.T) {
 			Repository: "registry.example.com/acme/my_app", User: "65532", AppLayers: []string{"my_app"},
 		},
 		User:      DefaultImageUser,
-		Discovery: DiscoveryNone, DiscoveryConfig: DiscoveryConfigFile,
+		Discovery: "none", DiscoveryConfig: DiscoveryConfigFile,
 		Deployment: DeploymentSpec{
 			Name: "my-app", Labels: labels, Replicas: 2, TerminationGracePeriod: 30 * time.Second,
 		},
@@ -178,7 +178,7 @@ func TestResolveOverrides(t *testing.T) {
 	baseEnv := maps.Clone(cfg.Deployment.Env)
 	baseLabels := maps.Clone(cfg.Deployment.Labels)
 
-	prod, err := cfg.Resolve("prod")
+	prod, err := cfg.Resolve("prod", fakeStrategies{})
 	if err != nil {
 		t.Fatalf("Resolve(prod): %v", err)
 	}
@@ -206,11 +206,11 @@ func TestResolveOverrides(t *testing.T) {
 	if diff := cmp.Diff(wantTop, prod.Topology); diff != "" {
 		t.Errorf("prod Topology mismatch (-want +got):\n%s", diff)
 	}
-	if prod.Discovery != DiscoveryPeerage {
-		t.Errorf("prod Discovery = %q, want %q", prod.Discovery, DiscoveryPeerage)
+	if prod.Discovery != "peerage" {
+		t.Errorf("prod Discovery = %q, want %q", prod.Discovery, "peerage")
 	}
 
-	staging, err := cfg.Resolve("staging")
+	staging, err := cfg.Resolve("staging", fakeStrategies{})
 	if err != nil {
 		t.Fatalf("Resolve(staging): %v", err)
 	}
@@ -220,7 +220,7 @@ func TestResolveOverrides(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"app": "myapp", "tier": "web"}, staging.Deployment.Labels); diff != "" {
 		t.Errorf("staging labels mismatch (-want +got):\n%s", diff)
 	}
-	if staging.Topology.Interval != 2*time.Second || staging.Topology.HTTPPort != 8000 || staging.Discovery != DiscoveryNone {
+	if staging.Topology.Interval != 2*time.Second || staging.Topology.HTTPPort != 8000 || staging.Discovery != "none" {
 		t.Errorf("staging interval, port, discovery = %s, %d, %s; want the base section's 2s, 8000, none",
 			staging.Topology.Interval, staging.Topology.HTTPPort, staging.Discovery)
 	}
@@ -236,11 +236,11 @@ func TestResolveOverrides(t *testing.T) {
 
 func TestSpecKeyPath(t *testing.T) {
 	cfg := parse(t, "relgen.yaml", overridesYAML)
-	prod, err := cfg.Resolve("prod")
+	prod, err := cfg.Resolve("prod", fakeStrategies{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	staging, err := cfg.Resolve("staging")
+	staging, err := cfg.Resolve("staging", fakeStrategies{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestOrderEnvCycle(t *testing.T) {
 	cfg.Environments["prod"] = Environment{DeploymentConfig: DeploymentConfig{
 		Env: map[string]string{"A": "$(B)", "B": "$(A)", "ERL_FLAGS": "+S 2"},
 	}}
-	_, err := cfg.Resolve("prod")
+	_, err := cfg.Resolve("prod", fakeStrategies{})
 	var got []string
 	for _, fe := range fieldErrorsOf(t, err) {
 		got = append(got, fe.Error())
@@ -377,7 +377,7 @@ func TestOrderEnvCycle(t *testing.T) {
 func TestResolveUnknownEnvironment(t *testing.T) {
 	cfg := minimal()
 	cfg.Environments["staging"] = Environment{}
-	_, err := cfg.Resolve("qa")
+	_, err := cfg.Resolve("qa", fakeStrategies{})
 	if !errors.Is(err, ErrUnknownEnvironment) {
 		t.Fatalf("Resolve(qa) = %v, want ErrUnknownEnvironment", err)
 	}
@@ -390,10 +390,10 @@ func TestResolveUnknownEnvironment(t *testing.T) {
 func TestResolveOtherEnvironmentDoesNotStopThisOne(t *testing.T) {
 	cfg := minimal()
 	cfg.Environments["broken"] = Environment{DeploymentConfig: DeploymentConfig{Replicas: ptr[int32](0)}}
-	if _, err := cfg.Resolve("prod"); err != nil {
+	if _, err := cfg.Resolve("prod", fakeStrategies{}); err != nil {
 		t.Errorf("Resolve(prod) = %v, want nil: only environment broken is wrong", err)
 	}
-	if _, err := cfg.Resolve("broken"); err == nil {
+	if _, err := cfg.Resolve("broken", fakeStrategies{}); err == nil {
 		t.Error("Resolve(broken) = nil, want an error for replicas 0")
 	}
 }
@@ -402,9 +402,9 @@ func TestResolveOtherEnvironmentDoesNotStopThisOne(t *testing.T) {
 // target>, so the topology names nodes by the pod's stable DNS name.
 func TestResolveDNSSRV(t *testing.T) {
 	c := minimal()
-	c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+	c.Cluster.Discovery = "libcluster-dnssrv"
 	c.Environments["prod"] = Environment{Namespace: "shop"}
-	s, err := c.Resolve("prod")
+	s, err := c.Resolve("prod", fakeStrategies{})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -422,8 +422,8 @@ func TestResolveDNSSRV(t *testing.T) {
 		}
 	}
 
-	c.Cluster.Discovery = DiscoveryLibclusterDNS
-	s, err = c.Resolve("prod")
+	c.Cluster.Discovery = "libcluster-dns"
+	s, err = c.Resolve("prod", fakeStrategies{})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}

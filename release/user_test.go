@@ -46,7 +46,7 @@ func TestUserOneRule(t *testing.T) {
 		t.Run(in, func(t *testing.T) {
 			cfg := minimal()
 			cfg.Image.User = in
-			for name, err := range map[string]error{"Validate": cfg.Validate(), "Resolve": second(cfg.Resolve("prod")), "User": second(cfg.User())} {
+			for name, err := range map[string]error{"Validate": cfg.Validate(fakeStrategies{}), "Resolve": second(cfg.Resolve("prod", fakeStrategies{})), "User": second(cfg.User())} {
 				var fe *FieldError
 				if !errors.As(err, &fe) || fe.Path != "image.user" {
 					t.Errorf("%s with image.user %q = %v, want a FieldError at image.user", name, in, err)

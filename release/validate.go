@@ -17,11 +17,9 @@ var (
 	// what an OTP release name can be.
 	nodeBasename = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 	// envName is a variable name that ${VAR} and $(VAR) can refer to.
-	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	envRef   = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-	kinds    = []string{KindDistillery, KindMix}
-	explicit = []string{DiscoveryPeerage, DiscoveryLibclusterDNS, DiscoveryLibclusterDNSSRV,
-		DiscoveryLibclusterKubernetes, DiscoveryDNSCluster, DiscoveryNone}
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envRef  = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+	kinds   = []string{KindDistillery, KindMix}
 )
 
 // fieldPaths are the Downward API fields a container env var can carry.
@@ -31,28 +29,25 @@ var fieldPaths = []string{
 	"status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
 }
 
-// ReservedEnv are the container env vars relgen sets itself; user env may
-// not set them, or the two would silently disagree.
+// ReservedEnv are the container env vars relgen sets itself whatever the
+// discovery strategy (whose own vars its Strategy.Env lists); user env
+// may not set them, or the two would silently disagree.
 var ReservedEnv = []string{
 	CookieEnv, "RELEASE_NODE", "RELEASE_DISTRIBUTION", "RELEASE_VM_ARGS", "RELEASE_TMP",
-	"REPLACE_OS_VARS", "VMARGS_PATH", "RELEASE_MUTABLE_DIR", "ERL_FLAGS", "DNS_CLUSTER_QUERY",
+	"REPLACE_OS_VARS", "VMARGS_PATH", "RELEASE_MUTABLE_DIR", "ERL_FLAGS",
 }
 
-// ClusterDomainEnv is the env var libcluster's DNSSRV strategy reads the
-// cluster domain from (default "cluster.local."); relgen sets it for that
-// strategy.
-const ClusterDomainEnv = "CLUSTER_DOMAIN"
-
 // Validate checks the whole config, every environment included, and
-// reports every problem at once.
-func (c *Config) Validate() error {
+// reports every problem at once; strategies are the discovery strategies
+// cluster.discovery may name.
+func (c *Config) Validate(strategies Strategies) error {
 	errs := fieldErrors{origin: c.Origin}
 	c.checkBase(&errs)
 	if len(errs.errs) == 0 {
 		seen := map[string]bool{}
 		for _, env := range c.EnvironmentNames() {
 			envErrs := fieldErrors{origin: c.Origin}
-			c.resolveInto(env, &envErrs)
+			c.resolveInto(env, strategies, &envErrs)
 			// A mistake in a base section shows up in every environment;
 			// report it once.
 			for _, err := range envErrs.errs {
@@ -112,8 +107,8 @@ func (c *Config) checkBase(errs *fieldErrors) {
 
 // resolveInto resolves env and adds its problems to errs; it returns nil
 // when there were any.
-func (c *Config) resolveInto(env string, errs *fieldErrors) *Spec {
-	s, err := c.resolveEnv(env)
+func (c *Config) resolveInto(env string, strategies Strategies, errs *fieldErrors) *Spec {
+	s, err := c.resolveEnv(env, strategies)
 	if err != nil {
 		errs.errs = append(errs.errs, Split(err)...)
 		return nil
@@ -122,12 +117,13 @@ func (c *Config) resolveInto(env string, errs *fieldErrors) *Spec {
 }
 
 // check validates the resolved values of one environment.
-func (s *Spec) check(errs *fieldErrors) {
+func (s *Spec) check(errs *fieldErrors, strategies Strategies) {
 	add := func(name, format string, args ...any) { errs.add(s.KeyPath(name), format, args...) }
 	t, d := s.Topology, s.Deployment
 
-	if !slices.Contains(explicit, s.Discovery) {
-		add("discovery", "%q is not one of %s", s.Discovery, strings.Join(explicit, ", "))
+	strategy, known := strategies.Lookup(s.Discovery)
+	if !known {
+		add("discovery", "%q is not one of %s", s.Discovery, strings.Join(strategies.Names(), ", "))
 	}
 	if s.DiscoveryConfig != DiscoveryConfigFile && s.DiscoveryConfig != DiscoveryConfigEnv {
 		add("discovery_config", "%q is not one of %s, %s", s.DiscoveryConfig, DiscoveryConfigFile, DiscoveryConfigEnv)
@@ -162,12 +158,13 @@ func (s *Spec) check(errs *fieldErrors) {
 		add("replicas", "must be at least 1, got %d", d.Replicas)
 	}
 	s.checkPorts(add)
+	intervalOK := false
 	if t.Interval <= 0 {
 		add("interval", "must be positive, got %s", t.Interval)
-	} else if s.Discovery == DiscoveryPeerage && t.Interval%time.Second != 0 {
-		add("interval", "%s: peerage polls in whole seconds; use a multiple of 1s", t.Interval)
 	} else if t.Interval%time.Millisecond != 0 {
 		add("interval", "%s: discovery polls in whole milliseconds", t.Interval)
+	} else {
+		intervalOK = true
 	}
 	if !envName.MatchString(t.PodIPEnv) {
 		add("pod_ip_env", "%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", t.PodIPEnv)
@@ -181,7 +178,14 @@ func (s *Spec) check(errs *fieldErrors) {
 	if d.HealthPath != "" && !strings.HasPrefix(d.HealthPath, "/") {
 		add("health_path", "%q must start with /", d.HealthPath)
 	}
-	s.checkEnv(add)
+	var strategyEnv []string
+	if known && intervalOK {
+		// What a strategy checks and sets builds on the general rules
+		// above; a broken interval would only repeat itself.
+		strategy.Check(t, add)
+		strategyEnv = strategy.Env(t, s.DiscoveryConfig)
+	}
+	s.checkEnv(add, strategyEnv)
 	s.checkResources(add)
 	s.checkAutoscaling(add)
 	if s.DNSName != "" && s.DNSName != t.FQDN() {
@@ -213,20 +217,31 @@ func (s *Spec) checkPorts(add func(name, format string, args ...any)) {
 	}
 }
 
-func (s *Spec) checkEnv(add func(name, format string, args ...any)) {
+// checkEnv checks the user's env; strategyEnv are the vars the discovery
+// strategy sets.
+func (s *Spec) checkEnv(add func(name, format string, args ...any), strategyEnv []string) {
 	d := s.Deployment
 	reserved := append(slices.Clone(ReservedEnv), s.Topology.PodIPEnv)
 	if t := s.Topology; t.NamedByHostname() {
-		reserved = append(reserved, t.PodNameEnv, ClusterDomainEnv)
+		reserved = append(reserved, t.PodNameEnv)
 	}
+	// The strategy's own vars get a message naming it: they differ
+	// between strategies and routes.
+	byStrategy := func(name string) string {
+		if slices.Contains(strategyEnv, name) && !slices.Contains(reserved, name) {
+			return fmt.Sprintf(" for discovery %s (discovery_config %s)", s.Discovery, s.DiscoveryConfig)
+		}
+		return ""
+	}
+	isReserved := func(name string) bool { return slices.Contains(reserved, name) || slices.Contains(strategyEnv, name) }
 	fieldNames := map[string]bool{}
 	for _, e := range d.FieldEnv {
 		fieldNames[e.Name] = true
 		if !envName.MatchString(e.Name) {
 			add("field_env", "%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", e.Name)
 		}
-		if slices.Contains(reserved, e.Name) {
-			add("field_env", "%s is set by relgen; remove it", e.Name)
+		if isReserved(e.Name) {
+			add("field_env", "%s is set by relgen%s; remove it", e.Name, byStrategy(e.Name))
 		}
 		if !slices.Contains(fieldPaths, e.Value) && !isLabelField(e.Value) {
 			add("field_env", "%s: %q is not a Downward API field (one of %s, metadata.labels['KEY'], metadata.annotations['KEY'])",
@@ -237,8 +252,8 @@ func (s *Spec) checkEnv(add func(name, format string, args ...any)) {
 		if !envName.MatchString(e.Name) {
 			add("env", "%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", e.Name)
 		}
-		if slices.Contains(reserved, e.Name) {
-			add("env", "%s is set by relgen; remove it", e.Name)
+		if isReserved(e.Name) {
+			add("env", "%s is set by relgen%s; remove it", e.Name, byStrategy(e.Name))
 		}
 		if fieldNames[e.Name] {
 			add("env", "%s is also in field_env", e.Name)

@@ -27,7 +27,7 @@ environments:
     app_name: other
 `
 	cfg := parse(t, "relgen.yaml", text)
-	err := cfg.Validate()
+	err := cfg.Validate(fakeStrategies{})
 	// The base section's replicas and port are wrong in both environments
 	// but reported once; each environment adds its own problems.
 	want := []located{
@@ -59,10 +59,10 @@ func TestValidateBaseProblemsFirst(t *testing.T) {
 	}
 	// The environment's replicas: 0 is not reported: with the base
 	// broken, names derived from it would only add noise.
-	if diff := cmp.Diff(want, locations(t, cfg.Validate())); diff != "" {
+	if diff := cmp.Diff(want, locations(t, cfg.Validate(fakeStrategies{}))); diff != "" {
 		t.Errorf("Validate() locations mismatch (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, locations(t, func() error { _, err := cfg.Resolve("prod.eu"); return err }())); diff != "" {
+	if diff := cmp.Diff(want, locations(t, func() error { _, err := cfg.Resolve("prod.eu", fakeStrategies{}); return err }())); diff != "" {
 		t.Errorf("Resolve() locations mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -71,7 +71,7 @@ func TestValidateNoEnvironments(t *testing.T) {
 	cfg := minimal()
 	cfg.Environments = nil
 	want := []located{{0, "environments"}}
-	if diff := cmp.Diff(want, locations(t, cfg.Validate())); diff != "" {
+	if diff := cmp.Diff(want, locations(t, cfg.Validate(fakeStrategies{}))); diff != "" {
 		t.Errorf("Validate() locations mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -84,7 +84,7 @@ func check(t *testing.T, edit func(c *Config, prod *Environment)) []string {
 	prod := cfg.Environments["prod"]
 	edit(cfg, &prod)
 	cfg.Environments["prod"] = prod
-	_, err := cfg.Resolve("prod")
+	_, err := cfg.Resolve("prod", fakeStrategies{})
 	var out []string
 	for _, fe := range fieldErrorsOf(t, err) {
 		out = append(out, fe.Path+": "+fe.Msg)
@@ -129,18 +129,18 @@ func TestResolveChecks(t *testing.T) {
 			want: []string{`cluster.app_name: "my-app" does not match the node basename "my_app" (release.name)`},
 		},
 		{
-			name: "peerage with a sub-second interval",
-			edit: func(c *Config, p *Environment) { p.Discovery, p.Interval = DiscoveryPeerage, dur("1500ms") },
-			want: []string{"environments.prod.interval: 1.5s: peerage polls in whole seconds"},
+			name: "a strategy's own check, located",
+			edit: func(c *Config, p *Environment) { p.Discovery, p.Interval = "peerage", dur("1500ms") },
+			want: []string{"environments.prod.interval: 1.5s: not whole seconds"},
 		},
 		{
 			name: "peerage with whole seconds",
-			edit: func(c *Config, p *Environment) { c.Cluster.Discovery, c.Cluster.Interval = DiscoveryPeerage, dur("2m") },
+			edit: func(c *Config, p *Environment) { c.Cluster.Discovery, c.Cluster.Interval = "peerage", dur("2m") },
 		},
 		{
 			name: "sub-second interval is fine for other discovery",
 			edit: func(c *Config, p *Environment) {
-				c.Cluster.Discovery, c.Cluster.Interval = DiscoveryLibclusterDNS, dur("1500ms")
+				c.Cluster.Discovery, c.Cluster.Interval = "libcluster-dns", dur("1500ms")
 			},
 		},
 		{
@@ -304,18 +304,18 @@ func TestFieldErrorString(t *testing.T) {
 // TestReservedEnvDNSSRV: under libcluster-dnssrv relgen also sets the pod
 // name and the cluster domain libcluster reads.
 func TestReservedEnvDNSSRV(t *testing.T) {
-	for _, name := range []string{"POD_NAME", "CLUSTER_DOMAIN"} {
+	for name, by := range map[string]string{"POD_NAME": "", "CLUSTER_DOMAIN": " for discovery libcluster-dnssrv (discovery_config file)"} {
 		got := check(t, func(c *Config, p *Environment) {
-			c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+			c.Cluster.Discovery = "libcluster-dnssrv"
 			p.Env = map[string]string{name: "x"}
 		})
-		want := []string{"environments.prod.env: " + name + " is set by relgen; remove it"}
+		want := []string{"environments.prod.env: " + name + " is set by relgen" + by + "; remove it"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: problems mismatch (-want +got):\n%s", name, diff)
 		}
 	}
 	got := check(t, func(c *Config, p *Environment) {
-		c.Cluster.Discovery = DiscoveryLibclusterDNSSRV
+		c.Cluster.Discovery = "libcluster-dnssrv"
 		c.Cluster.PodIPEnv = "POD_NAME"
 	})
 	if len(got) != 1 || !strings.Contains(got[0], "cluster.pod_ip_env: POD_NAME is the pod name's variable") {

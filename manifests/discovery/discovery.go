@@ -1,8 +1,8 @@
 package discovery
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -51,45 +51,106 @@ type Plan struct {
 	runtimeExs string
 }
 
-// Strategy is one peer discovery library's view of the topology.
+// Strategy is one peer discovery library's view of the topology. Each
+// strategy is one file of this package holding all of its parts, and one
+// line in the registry below.
 type Strategy interface {
 	// Name is the strategy's config value, e.g. peerage.
 	Name() string
+	// NamedByHostname reports whether the strategy connects to nodes by
+	// their pod's stable DNS name, which needs a StatefulSet behind the
+	// headless Service (release.Topology.NamedByHostname).
+	NamedByHostname() bool
+	// Check adds the strategy's problems with the topology through add,
+	// by key name (interval, ...): the units and names the library
+	// accepts. Plan refuses a topology that Check finds fault with.
+	Check(t release.Topology, add func(key, format string, args ...any))
 	// Plan derives the strategy's config from the topology.
 	Plan(t release.Topology) (Plan, error)
+	// Verify checks a generated bundle, read back as the cluster sees
+	// it, the way the library will use it: that it queries the headless
+	// Service and connects to nodes of the basename the pods boot with.
+	// The example tests call it for every example.
+	Verify(a Applied) error
 }
 
-var strategies = map[string]Strategy{}
+// registry lists every strategy, in the order errors name them. It is
+// the only list of valid cluster.discovery values.
+var registry = []Strategy{
+	peerage{},
+	libclusterDNS{},
+	libclusterDNSSRV{},
+	libclusterKubernetes{},
+	dnsCluster{},
+	none{},
+}
 
-func register(s Strategy) { strategies[s.Name()] = s }
+// Registry is the list of supported strategies. It implements
+// release.Strategies, so Resolve and Validate accept exactly the names
+// registered here and take their rules from the strategies themselves:
+//
+//	spec, err := cfg.Resolve("prod", discovery.Registry{})
+type Registry struct{}
 
-func init() {
-	register(peerage{})
-	register(libclusterDNS{})
-	register(libclusterDNSSRV{})
-	register(libclusterKubernetes{})
-	register(dnsCluster{})
-	register(none{})
+var _ release.Strategies = Registry{}
+
+// Names lists the supported strategies in registration order.
+func (Registry) Names() []string { return Names() }
+
+// Lookup returns the strategy named name as release needs it.
+func (Registry) Lookup(name string) (release.Strategy, bool) {
+	s, err := For(name)
+	if err != nil {
+		return nil, false
+	}
+	return entry{s}, true
+}
+
+// entry adds what release asks of a strategy and can be derived from its
+// plan: the env vars it sets.
+type entry struct{ Strategy }
+
+// Env lists the names of the env vars the strategy's plan gives the pods
+// on route, so the reserved names cannot drift from what is set.
+func (e entry) Env(t release.Topology, route string) []string {
+	p, err := e.Plan(t)
+	if err != nil {
+		return nil
+	}
+	if route == release.DiscoveryConfigEnv {
+		p = p.ViaEnv()
+	}
+	names := make([]string, len(p.Env))
+	for i, v := range p.Env {
+		names[i] = v.Name
+	}
+	return names
 }
 
 // For returns the strategy named name (cluster.discovery).
 func For(name string) (Strategy, error) {
-	s, ok := strategies[name]
-	if !ok {
+	i := slices.IndexFunc(registry, func(s Strategy) bool { return s.Name() == name })
+	if i < 0 {
 		return nil, fmt.Errorf("discovery strategy %q is not supported (supported: %s)", name, strings.Join(Names(), ", "))
 	}
-	return s, nil
+	return registry[i], nil
 }
 
-// Names lists the supported strategies, sorted.
-func Names() []string { return slices.Sorted(maps.Keys(strategies)) }
+// Names lists the supported strategies in registration order.
+func Names() []string {
+	out := make([]string, len(registry))
+	for i, s := range registry {
+		out[i] = s.Name()
+	}
+	return out
+}
 
-// none clusters nothing: the nodes still get long names and the headless
-// Service, so a user can connect them by hand or with their own library.
-type none struct{}
-
-func (none) Name() string { return release.DiscoveryNone }
-
-func (none) Plan(t release.Topology) (Plan, error) {
-	return Plan{Basename: t.Basename}, nil
+// checked runs s.Check on t and returns its problems as one error, for
+// Plan to refuse a topology with: the rule lives in Check alone.
+func checked(s Strategy, t release.Topology) error {
+	var errs []error
+	s.Check(t, func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	})
+	return errors.Join(errs...)
 }

@@ -8,15 +8,27 @@ import (
 	"github.com/relgen/relgen/release"
 )
 
+// Peerage is the name of the peerage strategy.
+const Peerage = "peerage"
+
 // peerage configures Peerage.Via.Dns: every interval it resolves the
 // headless Service's name and connects to app_name@IP for each address.
 type peerage struct{}
 
-func (peerage) Name() string { return release.DiscoveryPeerage }
+func (peerage) Name() string { return Peerage }
 
-func (peerage) Plan(t release.Topology) (Plan, error) {
+func (peerage) NamedByHostname() bool { return false }
+
+// Check: peerage counts its interval in whole seconds.
+func (peerage) Check(t release.Topology, add func(key, format string, args ...any)) {
 	if t.Interval < time.Second || t.Interval%time.Second != 0 {
-		return Plan{}, fmt.Errorf("peerage polls in whole seconds; interval %s is not one", t.Interval)
+		add("interval", "%s: peerage polls in whole seconds; use a multiple of 1s", t.Interval)
+	}
+}
+
+func (p peerage) Plan(t release.Topology) (Plan, error) {
+	if err := checked(p, t); err != nil {
+		return Plan{}, err
 	}
 	const via = "Peerage.Via.Dns"
 	settings := []setting{
@@ -39,4 +51,12 @@ func (peerage) Plan(t release.Topology) (Plan, error) {
 		envRoute:   settings,
 		runtimeExs: runtimeExs(settings, snippet(setting.read)),
 	}, nil
+}
+
+// Verify: peerage resolves dns_name and connects to app_name@IP.
+func (peerage) Verify(a Applied) error {
+	var v verifier
+	v.expect(a, "dns_name", "PEERAGE_DNS_NAME", a.FQDN(), "the headless Service's name")
+	v.expect(a, "app_name", "PEERAGE_APP_NAME", a.Basename, "the node basename")
+	return v.err()
 }

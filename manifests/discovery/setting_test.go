@@ -18,7 +18,7 @@ func TestViaEnv(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			topo := topology()
-			if name == release.DiscoveryLibclusterDNSSRV {
+			if name == LibclusterDNSSRV {
 				topo.PodNameEnv = release.DefaultPodNameEnv
 			}
 			topo.Selector = map[string]string{"app": "myapp"}

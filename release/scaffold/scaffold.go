@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/templates"
 )
@@ -26,7 +26,7 @@ type Project struct {
 	// Kind is release.KindMix or release.KindDistillery.
 	Kind string
 	// Discovery is the strategy matching the clustering library among
-	// the deps, release.DiscoveryNone without one.
+	// the deps, discovery.None without one.
 	Discovery string
 	// DiscoveryConfig is release.DiscoveryConfigEnv when the discovery
 	// settings must reach the VM through config/runtime.exs, else
@@ -46,9 +46,9 @@ type Project struct {
 // preference: a project that added libcluster or peerage uses it, while
 // dns_cluster comes with every new Phoenix app.
 var discoveryDeps = []struct{ dep, strategy string }{
-	{"libcluster", release.DiscoveryLibclusterDNS},
-	{"peerage", release.DiscoveryPeerage},
-	{"dns_cluster", release.DiscoveryDNSCluster},
+	{"libcluster", discovery.LibclusterDNS},
+	{"peerage", discovery.Peerage},
+	{"dns_cluster", discovery.DNSCluster},
 }
 
 // Detect reads the project in fsys, the directory relgen.yaml goes into:
@@ -57,7 +57,7 @@ var discoveryDeps = []struct{ dep, strategy string }{
 // dirName names the project when mix.exs does not. Only I/O errors other
 // than a missing file are returned.
 func Detect(fsys fs.FS, dirName string) (Project, error) {
-	p := Project{Kind: release.KindMix, Discovery: release.DiscoveryNone, DiscoveryConfig: release.DiscoveryConfigFile, Version: DefaultVersion}
+	p := Project{Kind: release.KindMix, Discovery: discovery.None, DiscoveryConfig: release.DiscoveryConfigFile, Version: DefaultVersion}
 	src, err := readOptional(fsys, "mix.exs")
 	if err != nil {
 		return p, err
@@ -138,29 +138,21 @@ func Detect(fsys fs.FS, dirName string) (Project, error) {
 // prodConfigFiles are the config/*.exs files a prod release is built with.
 var prodConfigFiles = []string{"config/config.exs", "config/prod.exs"}
 
-// detectDiscoveryConfig picks the env route when the release has a
-// config/runtime.exs and the build-time config also configures the
-// discovery library: the runtime.exs config provider would put those keys
-// back to their build-time values after a -config file set them.
+// detectDiscoveryConfig picks the env route when the release would undo
+// the file route: it has a config/runtime.exs and the build-time config
+// also configures the discovery library (discovery.BuildConfig).
 func detectDiscoveryConfig(fsys fs.FS, p *Project) error {
-	app := map[string]string{
-		release.DiscoveryPeerage:       "peerage",
-		release.DiscoveryLibclusterDNS: "libcluster",
-	}[p.Discovery]
-	if app == "" {
-		return nil
-	}
 	runtime, err := readOptional(fsys, "config/runtime.exs")
 	if err != nil || runtime == "" {
 		return err
 	}
-	configures := regexp.MustCompile(`(?m)^\s*config\s+:` + app + `\b`)
 	for _, f := range prodConfigFiles {
 		src, err := readOptional(fsys, f)
 		if err != nil {
 			return err
 		}
-		if configures.MatchString(stripComments(src)) {
+		b := discovery.BuildConfig{RuntimeExs: true, Exs: []string{stripComments(src)}}
+		if app := b.Undoes(p.Discovery); app != "" {
 			p.DiscoveryConfig = release.DiscoveryConfigEnv
 			p.Found = append(p.Found, fmt.Sprintf("config/runtime.exs exists and %s configures :%s: discovery_config env.", f, app))
 			return nil

@@ -10,6 +10,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/relgen/relgen/internal/testutil"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	relload "github.com/relgen/relgen/release/load"
 )
@@ -97,11 +98,11 @@ func TestRender(t *testing.T) {
 			if diff := gocmp.Diff(p.AppLayers, cfg.Image.AppLayers); diff != "" {
 				t.Errorf("app_layers (-want +got):\n%s", diff)
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.Validate(discovery.Registry{}); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
 			for _, env := range []string{"staging", "prod"} {
-				spec, err := cfg.Resolve(env)
+				spec, err := cfg.Resolve(env, discovery.Registry{})
 				if err != nil {
 					t.Fatalf("Resolve(%s): %v", env, err)
 				}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +65,7 @@ keys would go back to their build-time values after boot.`,
 			if err != nil {
 				return err
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.Validate(discovery.Registry{}); err != nil {
 				return err
 			}
 			if !o.SkipBuild && len(cfg.Release.Build) > 0 {
@@ -173,48 +171,28 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	return res, nil
 }
 
-// buildTimeDiscovery says what goes wrong when the release would undo
-// relgen's discovery config file: it has config/runtime.exs (so
-// releases/<vsn>/runtime.exs) and its build-time sys.config already
-// configures the discovery library; the runtime.exs config provider then
-// puts those keys back to their build-time values after boot
-// (docs/runtime.md, "Which route for the discovery config"), and the nodes look for each other where the build said.
-// It returns "" when no environment on the file route is affected.
+// buildTimeDiscovery words what goes wrong when the release would undo
+// relgen's discovery config file (discovery.BuildConfig): the nodes look
+// for each other where the build said. It returns "" when no environment
+// on the file route is affected.
 func buildTimeDiscovery(cfg *release.Config, dir, version string) string {
-	vsn := filepath.Join(dir, "releases", version)
-	if _, err := os.Stat(filepath.Join(vsn, "runtime.exs")); err != nil {
+	built, err := discovery.Built(os.DirFS(dir), version)
+	if err != nil || !built.RuntimeExs {
 		return ""
 	}
-	sys, err := os.ReadFile(filepath.Join(vsn, "sys.config"))
-	if err != nil {
-		return ""
-	}
-	// The environments on the file route, by the application their
-	// config file configures.
-	apps := map[string][]string{}
-	for _, env := range slices.Sorted(maps.Keys(cfg.Environments)) {
-		spec, err := cfg.Resolve(env)
-		if err != nil || spec.DiscoveryConfig != release.DiscoveryConfigFile {
-			continue
-		}
-		s, err := discovery.For(spec.Discovery)
-		if err != nil {
-			continue
-		}
-		if plan, err := s.Plan(spec.Topology); err == nil && plan.Config != "" && plan.App != "" {
-			apps[plan.App] = append(apps[plan.App], env)
+	var specs []*release.Spec
+	for _, env := range cfg.EnvironmentNames() {
+		if spec, err := cfg.Resolve(env, discovery.Registry{}); err == nil {
+			specs = append(specs, spec)
 		}
 	}
 	var msgs []string
-	for _, app := range slices.Sorted(maps.Keys(apps)) {
-		if !regexp.MustCompile(`[\[,]\s*\{\s*` + app + `\s*,`).Match(sys) {
-			continue
-		}
+	for _, u := range built.Undone(specs) {
 		msgs = append(msgs, fmt.Sprintf("the release has config/runtime.exs and its build-time config sets :%s, "+
 			"so after boot those keys go back to their build-time values over relgen's discovery config in environment %s; "+
 			"remove :%s from config/*.exs, or set cluster.discovery_config: env and add what "+
 			"`relgen discovery --env ENV --format elixir` prints to config/runtime.exs",
-			app, strings.Join(apps[app], ", "), app))
+			u.App, strings.Join(u.Environments, ", "), u.App))
 	}
 	return strings.Join(msgs, "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/release/load"
 )
@@ -43,9 +44,9 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 			return
 		}
-		_ = cfg.Validate()
+		_ = cfg.Validate(discovery.Registry{})
 		for _, env := range cfg.EnvironmentNames() {
-			spec, err := cfg.Resolve(env)
+			spec, err := cfg.Resolve(env, discovery.Registry{})
 			if err != nil {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/release/image"
 )
@@ -28,7 +29,7 @@ func loadSpec(g *GlobalOptions, env string) (*release.Config, *release.Spec, err
 			cfg.Release.Version = rel.Version
 		}
 	}
-	spec, err := cfg.Resolve(env)
+	spec, err := cfg.Resolve(env, discovery.Registry{})
 	if err != nil {
 		return nil, nil, err
 	}
