@@ -18,10 +18,12 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/vmargs"
 )
 
@@ -32,6 +34,9 @@ type example struct {
 	dir   string
 	image string
 	envs  []string
+	// discovery is the strategy the example's config chooses, whose
+	// Verify hook checks the bundle's discovery parts.
+	discovery string
 	// envDiff lists the only JSON paths (object/field) allowed to differ
 	// between staging and prod: what the config says differs.
 	envDiff []string
@@ -39,7 +44,7 @@ type example struct {
 
 var examples = []example{
 	{
-		dir: "seed", image: "registry.example.com/acme/myapp@" + digest, envs: []string{"staging", "prod"},
+		dir: "seed", discovery: discovery.Peerage, image: "registry.example.com/acme/myapp@" + digest, envs: []string{"staging", "prod"},
 		envDiff: []string{
 			"*/metadata.namespace",
 			"ConfigMap/myapp-runtime/data.discovery.config",
@@ -49,7 +54,7 @@ var examples = []example{
 		},
 	},
 	{
-		dir: "mix", image: "registry.example.com/acme/my_app@" + digest, envs: []string{"staging", "prod"},
+		dir: "mix", discovery: discovery.LibclusterKubernetes, image: "registry.example.com/acme/my_app@" + digest, envs: []string{"staging", "prod"},
 		envDiff: []string{
 			"*/metadata.namespace",
 			"RoleBinding/my-app-discovery/subjects.0.namespace",
@@ -62,7 +67,7 @@ var examples = []example{
 		},
 	},
 	{
-		dir: "phoenix", image: "ghcr.io/acme/shop@" + digest, envs: []string{"staging", "prod"},
+		dir: "phoenix", discovery: discovery.DNSCluster, image: "ghcr.io/acme/shop@" + digest, envs: []string{"staging", "prod"},
 		envDiff: []string{
 			"*/metadata.namespace",
 			"ConfigMap/shop-runtime/data.vm.args",
@@ -74,7 +79,7 @@ var examples = []example{
 		},
 	},
 	{
-		dir: "statefulset", image: "registry.example.com/acme/chat@" + digest, envs: []string{"staging", "prod"},
+		dir: "statefulset", discovery: discovery.LibclusterDNSSRV, image: "registry.example.com/acme/chat@" + digest, envs: []string{"staging", "prod"},
 		envDiff: []string{
 			"*/metadata.namespace",
 			"ConfigMap/chat-runtime/data.discovery.config",
@@ -83,6 +88,25 @@ var examples = []example{
 			"StatefulSet/chat/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
 			// RELEASE_NODE is on the pod's DNS name, which holds the namespace.
 			"StatefulSet/chat/spec.template.spec.containers.0.env.4.value",
+		},
+	},
+	{
+		dir: "libcluster", discovery: discovery.LibclusterDNS, image: "registry.example.com/acme/api@" + digest, envs: []string{"staging", "prod"},
+		envDiff: []string{
+			"*/metadata.namespace",
+			"ConfigMap/api-runtime/data.discovery.config",
+			"ConfigMap/api-runtime/data.vm.args",
+			"Deployment/api/spec.replicas",
+			"Deployment/api/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
+		},
+	},
+	{
+		dir: "hello", discovery: discovery.None, image: "registry.example.com/acme/hello@" + digest, envs: []string{"staging", "prod"},
+		envDiff: []string{
+			"*/metadata.namespace",
+			"ConfigMap/hello-runtime/data.vm.args",
+			"Deployment/hello/spec.replicas",
+			"Deployment/hello/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
 		},
 	},
 }
@@ -119,7 +143,7 @@ func TestExamples(t *testing.T) {
 				if err != nil {
 					t.Fatalf("parsing the bundle back: %v", err)
 				}
-				checkMeaning(t, objs, env)
+				checkMeaning(t, objs, ex.discovery)
 				bundles[env] = objs
 			})
 		}
@@ -137,24 +161,12 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-var (
-	// libcluster's DNSSRV strategy.
-	serviceTerm   = regexp.MustCompile(`\{service, <<"([^"]*)">>\}`)
-	namespaceTerm = regexp.MustCompile(`\{namespace, <<"([^"]*)">>\}`)
-	appNameLTerm  = regexp.MustCompile(`\{application_name, <<"([^"]*)">>\}`)
-	dnsNameTerm   = regexp.MustCompile(`\{dns_name, <<"([^"]*)">>\}`)
-	appNameTerm   = regexp.MustCompile(`\{app_name, <<"([^"]*)">>\}`)
-	// libcluster's Kubernetes strategy.
-	k8sBasenameTerm  = regexp.MustCompile(`\{kubernetes_node_basename, <<"([^"]*)">>\}`)
-	k8sNamespaceTerm = regexp.MustCompile(`\{kubernetes_namespace, <<"([^"]*)">>\}`)
-	k8sSelectorTerm  = regexp.MustCompile(`\{kubernetes_selector, <<"([^"]*)">>\}`)
-	envRef           = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
-)
+var envRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
 // checkMeaning asserts what the bundle means once applied: one namespace,
 // Services selecting the pods, discovery querying the headless Service
 // for nodes of the right basename, every variable defined, image pinned.
-func checkMeaning(t *testing.T, objs []manifests.Object, env string) {
+func checkMeaning(t *testing.T, objs []manifests.Object, strategy string) {
 	t.Helper()
 	var work manifests.Object
 	var pod *corev1.PodTemplateSpec
@@ -221,7 +233,23 @@ func checkMeaning(t *testing.T, objs []manifests.Object, env string) {
 
 	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local", headless.Name, headless.Namespace)
 	basename := nodeBasename(t, cm.Data[manifests.VMArgsKey], c.Env)
-	checkDiscovery(t, objs, work, headless, cm, fqdn, basename)
+	if cm.Data[manifests.DiscoveryKey] != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
+		t.Errorf("vm.args does not load the discovery config")
+	}
+	s, err := discovery.For(strategy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := discovery.Applied{
+		Objects: objs, Workload: work, Pod: pod, Headless: headless, Domain: "cluster.local",
+		Config: cm.Data[manifests.DiscoveryKey], Basename: basename,
+	}
+	if fqdn != applied.FQDN() {
+		t.Errorf("Applied.FQDN() = %q, want %q", applied.FQDN(), fqdn)
+	}
+	if err := s.Verify(applied); err != nil {
+		t.Errorf("%s: %v", strategy, err)
+	}
 
 	defined := map[string]bool{}
 	for _, e := range c.Env {
@@ -247,115 +275,6 @@ func checkMeaning(t *testing.T, objs []manifests.Object, env string) {
 	}
 	if !mounted {
 		t.Errorf("the runtime ConfigMap is not mounted at /etc/relgen")
-	}
-}
-
-// checkDiscovery asserts that the strategy's config points at this
-// bundle: the headless Service's DNS name, the node basename, the pod
-// labels and the namespace.
-func checkDiscovery(t *testing.T, objs []manifests.Object, work manifests.Object, headless *corev1.Service, cm *corev1.ConfigMap, fqdn, basename string) {
-	t.Helper()
-	pod, _, _ := manifests.WorkloadPod(work)
-	c := pod.Spec.Containers[0]
-	cfg := cm.Data[manifests.DiscoveryKey]
-	env := map[string]string{}
-	for _, e := range c.Env {
-		env[e.Name] = e.Value
-	}
-	if cfg != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
-		t.Errorf("vm.args does not load the discovery config")
-	}
-	switch {
-	case strings.Contains(cfg, "{peerage,"):
-		if m := dnsNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != fqdn {
-			t.Errorf("peerage dns_name = %v, want the headless Service's name %q", m, fqdn)
-		}
-		if m := appNameTerm.FindStringSubmatch(cfg); m == nil || m[1] != basename {
-			t.Errorf("peerage app_name = %v, want the node basename %q", m, basename)
-		}
-	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes'") || env["LIBCLUSTER_NODE_BASENAME"] != "":
-		// From the mounted file, or on the env route from the env vars
-		// config/runtime.exs reads.
-		setting := func(term *regexp.Regexp, name string) string {
-			if m := term.FindStringSubmatch(cfg); m != nil {
-				return m[1]
-			}
-			return env[name]
-		}
-		if got := setting(k8sBasenameTerm, "LIBCLUSTER_NODE_BASENAME"); got != basename {
-			t.Errorf("kubernetes_node_basename = %q, want the node basename %q", got, basename)
-		}
-		if got := setting(k8sNamespaceTerm, "LIBCLUSTER_NAMESPACE"); got != work.GetNamespace() {
-			t.Errorf("kubernetes_namespace = %q, want %q", got, work.GetNamespace())
-		}
-		selector := setting(k8sSelectorTerm, "LIBCLUSTER_SELECTOR")
-		sel, err := labels.Parse(selector)
-		if selector == "" || err != nil || !sel.Matches(labels.Set(pod.Labels)) {
-			t.Errorf("kubernetes_selector %q does not select the pods %v", selector, pod.Labels)
-		}
-		sa := pod.Spec.ServiceAccountName
-		if sa == "" || !containsObject(objs, "ServiceAccount", sa) || !containsObject(objs, "RoleBinding", sa) {
-			t.Errorf("pods run as ServiceAccount %q, which the bundle does not define and bind", sa)
-		}
-		if a := pod.Spec.AutomountServiceAccountToken; a == nil || !*a {
-			t.Errorf("the API strategy needs the service account token mounted")
-		}
-	case strings.Contains(cfg, "'Elixir.Cluster.Strategy.Kubernetes.DNSSRV'"):
-		checkDNSSRV(t, work, headless, cfg, fqdn, basename)
-	default:
-		query := ""
-		for _, e := range c.Env {
-			if e.Name == "DNS_CLUSTER_QUERY" {
-				query = e.Value
-			}
-		}
-		if query != fqdn {
-			t.Errorf("DNS_CLUSTER_QUERY = %q, want the headless Service's name %q", query, fqdn)
-		}
-	}
-}
-
-// checkDNSSRV follows libcluster's DNSSRV strategy: it queries the SRV
-// records of <service>.<namespace>.svc.<$CLUSTER_DOMAIN> and connects to
-// <application_name>@<SRV target>, and a pod's SRV target is
-// <pod>.<headless FQDN> only when a StatefulSet with serviceName = the
-// headless Service runs it.
-func checkDNSSRV(t *testing.T, work manifests.Object, headless *corev1.Service, cfg, fqdn, basename string) {
-	t.Helper()
-	sts, ok := work.(*appsv1.StatefulSet)
-	if !ok {
-		t.Fatalf("libcluster-dnssrv needs a StatefulSet, the bundle runs a %s", kind(work))
-	}
-	if sts.Spec.ServiceName != headless.Name {
-		t.Errorf("StatefulSet serviceName = %q, want the headless Service %q", sts.Spec.ServiceName, headless.Name)
-	}
-	term := func(re *regexp.Regexp) string {
-		if m := re.FindStringSubmatch(cfg); m != nil {
-			return m[1]
-		}
-		return ""
-	}
-	env := map[string]corev1.EnvVar{}
-	for _, e := range sts.Spec.Template.Spec.Containers[0].Env {
-		env[e.Name] = e
-	}
-	domain := strings.TrimSuffix(env["CLUSTER_DOMAIN"].Value, ".")
-	if query := term(serviceTerm) + "." + term(namespaceTerm) + ".svc." + domain; query != fqdn {
-		t.Errorf("libcluster queries %q, want the headless Service's name %q", query, fqdn)
-	}
-	if got := term(appNameLTerm); got != basename {
-		t.Errorf("application_name = %q, want the node basename %q", got, basename)
-	}
-	node := env["RELEASE_NODE"].Value
-	_, host, _ := strings.Cut(node, "@")
-	podName, rest, _ := strings.Cut(host, ".")
-	if rest != fqdn {
-		t.Errorf("RELEASE_NODE = %q, want its host to be <pod>.%s", node, fqdn)
-	}
-	if ref := envRef.FindStringSubmatch(podName); ref == nil || ref[0] != podName {
-		t.Errorf("RELEASE_NODE = %q: the pod part of the host is not a $(VAR) reference", node)
-	} else if f := env[ref[1]].ValueFrom; f == nil || f.FieldRef == nil || f.FieldRef.FieldPath != "metadata.name" {
-		t.Errorf("%s does not come from the Downward API metadata.name", ref[1])
 	}
 }
 
@@ -569,4 +488,39 @@ func tool(t *testing.T, name string) string {
 	}
 	t.Skipf("%s is not installed", name)
 	return ""
+}
+
+// TestEveryStrategyHasAnExample: a registered discovery strategy's golden
+// example is one of its parts, and each example runs the strategy it is
+// listed under (the environment's cluster.discovery, else the base one).
+func TestEveryStrategyHasAnExample(t *testing.T) {
+	covered := map[string]bool{}
+	for _, ex := range examples {
+		covered[ex.discovery] = true
+		data, err := os.ReadFile(filepath.Join(ex.dir, "relgen.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Cluster      struct{ Discovery string }
+			Environments map[string]struct{ Discovery string }
+		}
+		if err := yaml.Unmarshal(data, &cfg); err != nil {
+			t.Fatalf("%s: %v", ex.dir, err)
+		}
+		for _, env := range ex.envs {
+			got := cfg.Environments[env].Discovery
+			if got == "" {
+				got = cfg.Cluster.Discovery
+			}
+			if got != ex.discovery {
+				t.Errorf("example %s, environment %s: cluster.discovery is %q, but the test checks it as %q", ex.dir, env, got, ex.discovery)
+			}
+		}
+	}
+	for _, name := range discovery.Names() {
+		if !covered[name] {
+			t.Errorf("discovery strategy %s has no golden example in examples/", name)
+		}
+	}
 }

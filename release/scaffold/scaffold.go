@@ -201,6 +201,14 @@ type configData struct {
 	ObjectName string
 	Path       string
 	Build      []string
+	// Strategies lists every discovery strategy, from the registry.
+	Strategies string
+}
+
+// strategyList is "a, b or c" of the registered discovery strategies.
+func strategyList() string {
+	names := discovery.Names()
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Render writes the commented relgen.yaml for p.
@@ -210,6 +218,7 @@ func Render(p Project) ([]byte, error) {
 		ObjectName: release.ObjectName(p.Name),
 		Path:       "_build/prod/rel/" + p.Name,
 		Build:      []string{"mix", "release", "--overwrite"},
+		Strategies: strategyList(),
 	}
 	if p.Kind == release.KindDistillery {
 		d.Build = []string{"mix", "distillery.release", "--env=prod"}
