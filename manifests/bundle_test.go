@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,3 +307,29 @@ func (r unlistedEnv) Lookup(name string) (release.Strategy, bool) {
 type noEnv struct{ release.Strategy }
 
 func (noEnv) Env(release.Topology, string) []string { return nil }
+
+// TestEveryRelgenEnvIsReserved: each variable relgen puts in the pod is
+// one that user env may not set, for both kinds and every strategy.
+func TestEveryRelgenEnvIsReserved(t *testing.T) {
+	for _, kind := range []string{release.KindMix, release.KindDistillery} {
+		for _, name := range discovery.Names() {
+			t.Run(kind+"/"+name, func(t *testing.T) {
+				c := config(kind)
+				c.Cluster.Discovery = name
+				s := resolve(t, c, "prod")
+				b, err := Generate(s, Options{Image: pinned})
+				if err != nil {
+					t.Fatal(err)
+				}
+				strategy, _ := discovery.Registry{}.Lookup(name)
+				reserved := append(release.ReservedEnv(), s.Topology.PodIPEnv, s.Topology.PodNameEnv)
+				reserved = append(reserved, strategy.Env(s.Topology, s.DiscoveryConfig)...)
+				for _, e := range b.workloadEnv() {
+					if _, user := c.Deployment.Env[e.Name]; !user && !slices.Contains(reserved, e.Name) {
+						t.Errorf("relgen sets %s in the pod, but user env may set it too", e.Name)
+					}
+				}
+			})
+		}
+	}
+}

@@ -121,21 +121,9 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 			Key:                  s.Release.Cookie.Key,
 		},
 	}})
-	vmArgs := release.ConfigDir + "/" + VMArgsKey
-	switch s.Release.Kind {
-	case release.KindDistillery:
-		env = append(env,
-			plain("REPLACE_OS_VARS", "true"),
-			plain("VMARGS_PATH", vmArgs),
-			plain("RELEASE_MUTABLE_DIR", MutableDir),
-		)
-	case release.KindMix:
-		env = append(env,
-			plain("RELEASE_DISTRIBUTION", "name"),
-			plain("RELEASE_NODE", t.NodeNameEnv()),
-			plain("RELEASE_VM_ARGS", vmArgs),
-			plain("RELEASE_TMP", tmpDir),
-		)
+	boot := release.BootPaths{VMArgs: release.ConfigDir + "/" + VMArgsKey, Tmp: tmpDir, Mutable: MutableDir}
+	for _, e := range release.BootEnv(s.Release.Kind, t, boot) {
+		env = append(env, plain(e.Name, e.Value))
 	}
 	env = append(env, b.Plan.Env...)
 	for _, e := range s.Deployment.Env {

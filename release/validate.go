@@ -29,14 +29,6 @@ var fieldPaths = []string{
 	"status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
 }
 
-// ReservedEnv are the container env vars relgen sets itself whatever the
-// discovery strategy (whose own vars its Strategy.Env lists); user env
-// may not set them, or the two would silently disagree.
-var ReservedEnv = []string{
-	CookieEnv, "RELEASE_NODE", "RELEASE_DISTRIBUTION", "RELEASE_VM_ARGS", "RELEASE_TMP",
-	"REPLACE_OS_VARS", "VMARGS_PATH", "RELEASE_MUTABLE_DIR", "ERL_FLAGS",
-}
-
 // Validate checks the whole config, every environment included, and
 // reports every problem at once; strategies are the discovery strategies
 // cluster.discovery may name.
@@ -221,7 +213,7 @@ func (s *Spec) checkPorts(add func(name, format string, args ...any)) {
 // strategy sets.
 func (s *Spec) checkEnv(add func(name, format string, args ...any), strategyEnv []string) {
 	d := s.Deployment
-	reserved := append(slices.Clone(ReservedEnv), s.Topology.PodIPEnv)
+	reserved := append(ReservedEnv(), s.Topology.PodIPEnv)
 	if t := s.Topology; t.NamedByHostname() {
 		reserved = append(reserved, t.PodNameEnv)
 	}

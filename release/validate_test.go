@@ -255,7 +255,7 @@ func TestResolveChecks(t *testing.T) {
 }
 
 func TestReservedEnv(t *testing.T) {
-	names := append([]string{"MY_POD_IP"}, ReservedEnv...)
+	names := append([]string{"MY_POD_IP"}, ReservedEnv()...)
 	for _, name := range names {
 		for _, section := range []string{"env", "field_env"} {
 			t.Run(section+"/"+name, func(t *testing.T) {
