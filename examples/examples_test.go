@@ -290,12 +290,6 @@ func replicas(o manifests.Object) *int32 {
 	return nil
 }
 
-func containsObject(objs []manifests.Object, kind, name string) bool {
-	return slices.ContainsFunc(objs, func(o manifests.Object) bool {
-		return o.GetObjectKind().GroupVersionKind().Kind == kind && o.GetName() == name
-	})
-}
-
 // nodeBasename is the part before '@' of the node name the pod boots with.
 func nodeBasename(t *testing.T, vmArgs string, env []corev1.EnvVar) string {
 	t.Helper()
