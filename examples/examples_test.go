@@ -232,7 +232,7 @@ func checkMeaning(t *testing.T, objs []manifests.Object, strategy string) {
 	}
 
 	fqdn := fmt.Sprintf("%s.%s.svc.cluster.local", headless.Name, headless.Namespace)
-	basename := nodeBasename(t, cm.Data[manifests.VMArgsKey], c.Env)
+	basename, host := nodeName(t, cm.Data[manifests.VMArgsKey], c.Env)
 	if cm.Data[manifests.DiscoveryKey] != "" && !strings.Contains(cm.Data[manifests.VMArgsKey], "-config /etc/relgen/"+manifests.DiscoveryKey) {
 		t.Errorf("vm.args does not load the discovery config")
 	}
@@ -242,7 +242,7 @@ func checkMeaning(t *testing.T, objs []manifests.Object, strategy string) {
 	}
 	applied := discovery.Applied{
 		Objects: objs, Workload: work, Pod: pod, Headless: headless, Domain: "cluster.local",
-		Config: cm.Data[manifests.DiscoveryKey], Basename: basename,
+		Config: cm.Data[manifests.DiscoveryKey], Basename: basename, Host: host,
 	}
 	if fqdn != applied.FQDN() {
 		t.Errorf("Applied.FQDN() = %q, want %q", applied.FQDN(), fqdn)
@@ -290,13 +290,13 @@ func replicas(o manifests.Object) *int32 {
 	return nil
 }
 
-// nodeBasename is the part before '@' of the node name the pod boots with.
-func nodeBasename(t *testing.T, vmArgs string, env []corev1.EnvVar) string {
+// nodeName is the node name the pod boots with, split at '@'.
+func nodeName(t *testing.T, vmArgs string, env []corev1.EnvVar) (base, host string) {
 	t.Helper()
 	for _, e := range env {
 		if e.Name == "RELEASE_NODE" {
-			base, _, _ := strings.Cut(e.Value, "@")
-			return base
+			base, host, _ = strings.Cut(e.Value, "@")
+			return base, host
 		}
 	}
 	args, err := vmargs.Parse(vmArgs)
@@ -307,8 +307,8 @@ func nodeBasename(t *testing.T, vmArgs string, env []corev1.EnvVar) string {
 	if len(names) != 1 {
 		t.Fatalf("vm.args has %d -name lines and no RELEASE_NODE", len(names))
 	}
-	base, _, _ := vmargs.NodeName(names[0].Values[0])
-	return base
+	base, host, _ = vmargs.NodeName(names[0].Values[0])
+	return base, host
 }
 
 // differingPaths flattens both bundles to kind/name/json.path -> value and

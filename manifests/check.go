@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
@@ -65,6 +66,7 @@ func (b *Bundle) Check() error {
 		fail("headless_service", "the bundle has no headless Service %s (clusterIP: None)", s.Topology.HeadlessService)
 	} else {
 		errs = append(errs, b.checkDiscovery(headless)...)
+		errs = append(errs, b.verifyDiscovery(work, pod, headless)...)
 	}
 	if sel := b.Plan.Selector; sel != "" {
 		if ls, err := labels.Parse(sel); err != nil || !ls.Matches(labels.Set(pod.Labels)) {
@@ -118,6 +120,25 @@ func (b *Bundle) checkDiscovery(headless *corev1.Service) []error {
 		}
 	}
 	return errs
+}
+
+// verifyDiscovery runs the strategy's own check of the bundle, which
+// reads the config file and env the way the library will.
+func (b *Bundle) verifyDiscovery(work Object, pod *corev1.PodTemplateSpec, headless *corev1.Service) []error {
+	s := b.Spec
+	strategy, err := discovery.For(s.Discovery)
+	if err != nil {
+		return []error{s.Errorf("discovery", "%v", err)}
+	}
+	base, host := b.nodeName()
+	err = strategy.Verify(discovery.Applied{
+		Objects: b.Objects, Workload: work, Pod: pod, Headless: headless, Domain: s.Topology.Domain,
+		Config: b.DiscoveryConfig, Basename: base, Host: host,
+	})
+	if err == nil {
+		return nil
+	}
+	return []error{blameEach(s, "discovery", err)}
 }
 
 // nodeName is the node name the pods boot with, split at '@': from -name

@@ -55,8 +55,9 @@ func (libclusterDNSSRV) Plan(t release.Topology) (Plan, error) {
 	return p, nil
 }
 
-// envRefPattern is a whole $(VAR) reference.
-var envRefPattern = `^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$`
+// placeholderPattern is a whole ${VAR} (vm.args) or $(VAR) (container
+// env) reference.
+var placeholderPattern = `^\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]$`
 
 // Verify follows the library: it queries the SRV records of
 // <service>.<namespace>.svc.<$CLUSTER_DOMAIN> and connects to
@@ -79,14 +80,12 @@ func (libclusterDNSSRV) Verify(a Applied) error {
 		v.errorf("libcluster queries %q, want the headless Service's name %q", query, a.FQDN())
 	}
 	v.expect(a, "application_name", "LIBCLUSTER_APPLICATION_NAME", a.Basename, "the node basename")
-	node := env["RELEASE_NODE"].Value
-	_, host, _ := strings.Cut(node, "@")
-	podName, rest, _ := strings.Cut(host, ".")
+	podName, rest, _ := strings.Cut(a.Host, ".")
 	if rest != a.FQDN() {
-		v.errorf("RELEASE_NODE = %q, want its host to be <pod>.%s", node, a.FQDN())
+		v.errorf("the nodes boot on host %q, want <pod>.%s", a.Host, a.FQDN())
 	}
-	if ref := regexpFind(envRefPattern, podName); ref == "" {
-		v.errorf("RELEASE_NODE = %q: the pod part of the host is not a $(VAR) reference", node)
+	if ref := regexpFind(placeholderPattern, podName); ref == "" {
+		v.errorf("the nodes boot on host %q: its pod part is not a variable", a.Host)
 	} else if f := env[ref].ValueFrom; f == nil || f.FieldRef == nil || f.FieldRef.FieldPath != "metadata.name" {
 		v.errorf("%s does not come from the Downward API metadata.name", ref)
 	}

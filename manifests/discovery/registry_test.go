@@ -71,9 +71,10 @@ func parts(reg release.Strategies, s discovery.Strategy) []string {
 	return missing
 }
 
-// applied reads the bundle the way the examples test does.
+// applied reads the bundle the way the examples test does; config makes
+// mix releases, which boot as RELEASE_NODE.
 func applied(b *manifests.Bundle) discovery.Applied {
-	a := discovery.Applied{Objects: b.Objects, Domain: b.Spec.Topology.Domain, Basename: b.Spec.Topology.Basename}
+	a := discovery.Applied{Objects: b.Objects, Domain: b.Spec.Topology.Domain}
 	for _, o := range b.Objects {
 		if pod, _, ok := manifests.WorkloadPod(o); ok {
 			a.Workload, a.Pod = o, pod
@@ -87,6 +88,7 @@ func applied(b *manifests.Bundle) discovery.Applied {
 			}
 		}
 	}
+	a.Basename, a.Host, _ = strings.Cut(a.Env()["RELEASE_NODE"].Value, "@")
 	return a
 }
 

@@ -30,9 +30,10 @@ type Applied struct {
 	Domain   string
 	// Config is the mounted discovery config file, empty when none.
 	Config string
-	// Basename is the node basename the pods boot with (-name in vm.args
-	// or RELEASE_NODE).
-	Basename string
+	// Basename and Host are the node name the pods boot with (-name in
+	// vm.args or RELEASE_NODE), split at '@'; Host keeps its ${VAR} or
+	// $(VAR) placeholders.
+	Basename, Host string
 }
 
 // FQDN is the headless Service's DNS name as cluster DNS answers it.
