@@ -18,12 +18,12 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/yaml"
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/release/load"
 	"github.com/relgen/relgen/vmargs"
 )
 
@@ -491,23 +491,16 @@ func TestEveryStrategyHasAnExample(t *testing.T) {
 	covered := map[string]bool{}
 	for _, ex := range examples {
 		covered[ex.discovery] = true
-		data, err := os.ReadFile(filepath.Join(ex.dir, "relgen.yaml"))
+		cfg, err := load.File(filepath.Join(ex.dir, "relgen.yaml"), load.WithEnviron(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cfg struct {
-			Cluster      struct{ Discovery string }
-			Environments map[string]struct{ Discovery string }
-		}
-		if err := yaml.Unmarshal(data, &cfg); err != nil {
-			t.Fatalf("%s: %v", ex.dir, err)
-		}
 		for _, env := range ex.envs {
-			got := cfg.Environments[env].Discovery
-			if got == "" {
-				got = cfg.Cluster.Discovery
+			spec, err := cfg.Resolve(env, discovery.Registry{})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got != ex.discovery {
+			if got := spec.Discovery; got != ex.discovery {
 				t.Errorf("example %s, environment %s: cluster.discovery is %q, but the test checks it as %q", ex.dir, env, got, ex.discovery)
 			}
 		}

@@ -17,7 +17,8 @@ import (
 // survives boot. A release with config/runtime.exs boots through the
 // runtime.exs config provider, which puts every key the build-time config
 // sets back to its build-time value after a -config file set it; the
-// nodes then look for each other where the build said. The fields are
+// nodes then look for each other where the build said (docs/runtime.md,
+// "Which route for the discovery config"). The fields are
 // read from the project sources (relgen init) or from the built release
 // (relgen build).
 type BuildConfig struct {
