@@ -49,6 +49,10 @@ type Bundle struct {
 	// mounted in the pod.
 	VMArgs          string
 	DiscoveryConfig string
+	// RemoteVMArgs and SSLDist are the distribution files (remote shells'
+	// vm.args, the ssl_dist_optfile), empty when the mode needs none.
+	RemoteVMArgs string
+	SSLDist      string
 	Plan            discovery.Plan
 	// Warnings are problems that do not stop generation: an
 	// *UnpinnedError in an unprotected environment.
@@ -63,7 +67,8 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{Spec: spec, VMArgs: rt.VMArgs, DiscoveryConfig: rt.Plan.Config, Plan: rt.Plan, vmArgsName: rt.VMArgsName}
+	b := &Bundle{Spec: spec, VMArgs: rt.VMArgs, DiscoveryConfig: rt.Plan.Config, RemoteVMArgs: rt.RemoteVMArgs, SSLDist: rt.SSLDist,
+		Plan: rt.Plan, vmArgsName: rt.VMArgsName}
 	if b.Image, err = imageRef(spec, opts.Image, &b.Warnings); err != nil {
 		return nil, err
 	}
@@ -80,6 +85,9 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 		b.Objects = append(b.Objects, horizontalPodAutoscaler(spec))
 	}
 	b.Objects = append(b.Objects, networkPolicy(spec))
+	if c := certificate(spec); c != nil {
+		b.Objects = append(b.Objects, c)
+	}
 	sortObjects(b.Objects)
 	if err := b.Check(); err != nil {
 		return nil, err
@@ -93,6 +101,9 @@ type Runtime struct {
 	VMArgs     string
 	VMArgsName string
 	Plan       discovery.Plan
+	// RemoteVMArgs and SSLDist are the distribution files, when the
+	// distribution mode needs them.
+	RemoteVMArgs, SSLDist string
 }
 
 // NewRuntime renders vm.args and derives the discovery plan for spec.
@@ -108,6 +119,16 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	text, err := vmargs.Render(name, opts.VMArgsTemplate, spec)
 	if err != nil {
 		return nil, spec.Errorf("vm_args", "%w", err)
+	}
+	if err := checkDistFlags(name, text); err != nil {
+		return nil, blameEach(spec, "vm_args", err)
+	}
+	if block := distBlock(spec); block != "" {
+		text = strings.TrimRight(text, "\n") + "\n" + block
+	}
+	ssl, err := sslDist(spec)
+	if err != nil {
+		return nil, spec.Errorf("tls", "%v", err)
 	}
 	strategy, err := discovery.For(spec.Discovery)
 	if err != nil {
@@ -127,7 +148,7 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	if err := vmargs.Check(name, text, spec); err != nil {
 		return nil, blameEach(spec, "vm_args", err)
 	}
-	return &Runtime{VMArgs: text, VMArgsName: name, Plan: plan}, nil
+	return &Runtime{VMArgs: text, VMArgsName: name, Plan: plan, RemoteVMArgs: remoteVMArgs(spec), SSLDist: ssl}, nil
 }
 
 // blameEach turns every joined problem in err into a FieldError on key.
@@ -184,7 +205,7 @@ func runtimeHash(data map[string]string) string {
 
 // kindOrder is the apply order: what others refer to comes first.
 var kindOrder = []string{
-	"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Service",
+	"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Certificate", "Service",
 	"Deployment", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler",
 }
 

@@ -54,6 +54,12 @@ func configMap(s *release.Spec, b *Bundle) *corev1.ConfigMap {
 	if b.DiscoveryConfig != "" {
 		data[DiscoveryKey] = b.DiscoveryConfig
 	}
+	if b.RemoteVMArgs != "" {
+		data[RemoteVMArgsKey] = b.RemoteVMArgs
+	}
+	if b.SSLDist != "" {
+		data[SSLDistKey] = b.SSLDist
+	}
 	return &corev1.ConfigMap{
 		TypeMeta:   typeMeta("v1", "ConfigMap"),
 		ObjectMeta: meta(s, configMapName(s)),
@@ -76,11 +82,7 @@ func headlessService(s *release.Spec) *corev1.Service {
 			ClusterIP:                corev1.ClusterIPNone,
 			PublishNotReadyAddresses: true,
 			Selector:                 t.Selector,
-			Ports: []corev1.ServicePort{
-				servicePort(PortHTTP, t.HTTPPort),
-				servicePort(PortEPMD, t.EPMDPort),
-				servicePort(PortDist, t.DistPort),
-			},
+			Ports:                    append([]corev1.ServicePort{servicePort(PortHTTP, t.HTTPPort)}, distServicePorts(s)...),
 		},
 	}
 }
@@ -120,6 +122,10 @@ func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 		p := intstr.FromString(name)
 		return networkingv1.NetworkPolicyPort{Protocol: &tcp, Port: &p}
 	}
+	var dist []networkingv1.NetworkPolicyPort
+	for _, name := range distPortNames(s) {
+		dist = append(dist, port(name))
+	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
 		ObjectMeta: meta(s, s.Deployment.Name+"-distribution"),
@@ -129,7 +135,7 @@ func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 			Ingress: []networkingv1.NetworkPolicyIngressRule{
 				{
 					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: t.Selector}}},
-					Ports: []networkingv1.NetworkPolicyPort{port(PortEPMD), port(PortDist)},
+					Ports: dist,
 				},
 				{Ports: []networkingv1.NetworkPolicyPort{port(PortHTTP)}},
 			},

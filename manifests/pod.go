@@ -76,11 +76,9 @@ func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTem
 				Image:           b.Image,
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				Env:             containerEnv(s, b),
-				Ports: []corev1.ContainerPort{
+				Ports: append([]corev1.ContainerPort{
 					{Name: PortHTTP, ContainerPort: s.Topology.HTTPPort, Protocol: corev1.ProtocolTCP},
-					{Name: PortEPMD, ContainerPort: s.Topology.EPMDPort, Protocol: corev1.ProtocolTCP},
-					{Name: PortDist, ContainerPort: s.Topology.DistPort, Protocol: corev1.ProtocolTCP},
-				},
+				}, distPorts(s)...),
 				StartupProbe:   probe(s, 2, 60),
 				ReadinessProbe: probe(s, 5, 3),
 				LivenessProbe:  probe(s, 10, 6),
@@ -125,6 +123,7 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 	for _, e := range release.BootEnv(s.Release.Kind, t, boot) {
 		env = append(env, plain(e.Name, e.Value))
 	}
+	env = append(env, distEnv(s)...)
 	env = append(env, b.Plan.Env...)
 	for _, e := range s.Deployment.Env {
 		env = append(env, plain(e.Name, e.Value))
@@ -155,7 +154,8 @@ func volumes(s *release.Spec) ([]corev1.Volume, []corev1.VolumeMount) {
 		vols = append(vols, memory(volumeVar, "16Mi"))
 		mounts = append(mounts, corev1.VolumeMount{Name: volumeVar, MountPath: MutableDir})
 	}
-	return vols, mounts
+	tv, tm := tlsVolume(s)
+	return append(vols, tv...), append(mounts, tm...)
 }
 
 // probe checks the app port: over HTTP when deployment.health_path is set,

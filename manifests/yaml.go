@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
 
@@ -183,6 +184,8 @@ func newObject(tm metav1.TypeMeta) (Object, error) {
 		return &rbacv1.Role{}, nil
 	case "rbac.authorization.k8s.io/v1/RoleBinding":
 		return &rbacv1.RoleBinding{}, nil
+	case CertificateAPIVersion + "/Certificate":
+		return &unstructured.Unstructured{}, nil
 	}
 	return nil, fmt.Errorf("unexpected object %s %s", tm.APIVersion, tm.Kind)
 }

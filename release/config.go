@@ -102,6 +102,11 @@ type ClusterConfig struct {
 	DNSName string `mapstructure:"dns_name"`
 	// AppName, when set, must equal the node basename.
 	AppName string `mapstructure:"app_name"`
+	// EPMD false runs the nodes without epmd: each listens on dist_port
+	// and dials its peers there (distribution.go).
+	EPMD *bool `mapstructure:"epmd"`
+	// TLS runs Erlang distribution over mutually verified TLS.
+	TLS *TLSConfig `mapstructure:"tls"`
 }
 
 // DeploymentConfig describes the Deployment. Every key may be overridden

@@ -47,6 +47,9 @@ type Spec struct {
 	DiscoveryConfig string
 	Deployment      DeploymentSpec
 	Topology        Topology
+	// Distribution is how the nodes talk to each other: with or without
+	// epmd, over TCP or TLS.
+	Distribution DistributionSpec
 
 	// DNSName and AppName are the values the config asserted, if any;
 	// Resolve has checked that they agree with Topology.
@@ -106,6 +109,8 @@ type Topology struct {
 	// Selector are the pod labels every Service and policy selects on.
 	Selector map[string]string
 	HTTPPort int32
+	// EPMDPort is epmd's port, or 0 when the nodes run without epmd
+	// (cluster.epmd: false) and only DistPort is open.
 	EPMDPort int32
 	DistPort int32
 	// Interval is how often discovery polls, as one duration.
@@ -214,6 +219,7 @@ func (c *Config) resolveEnv(env string, strategies Strategies) (*Spec, error) {
 	}
 	c.resolveDeployment(s, &m, e)
 	c.resolveTopology(s, &m, e, strategies)
+	c.resolveDistribution(s, &m, e)
 
 	userEnv := m.strMap("env", "deployment.env", c.Deployment.Env, e.Env)
 	var errs fieldErrors

@@ -42,6 +42,7 @@ func TestResolveSeed(t *testing.T) {
 			Domain: "cluster.local", Selector: map[string]string{"app": "myapp"},
 			HTTPPort: 8000, EPMDPort: 4369, DistPort: 9000, Interval: 5 * time.Second, PodIPEnv: "MY_POD_IP",
 		},
+		Distribution: DistributionSpec{EPMD: true},
 	}
 	prod := base
 	prod.Environment = "prod"
@@ -94,6 +95,7 @@ func TestResolveDefaults(t *testing.T) {
 			Domain: "cluster.local", Selector: labels, HTTPPort: 4000, EPMDPort: 4369, DistPort: 9000,
 			Interval: 5 * time.Second, PodIPEnv: "POD_IP",
 		},
+		Distribution: DistributionSpec{EPMD: true},
 	}
 	if diff := cmp.Diff(want, *got, specOpts); diff != "" {
 		t.Errorf("Resolve(prod) of a minimal config mismatch (-want +got):\n%s", diff)

@@ -180,6 +180,7 @@ func (s *Spec) check(errs *fieldErrors, strategies Strategies) {
 	s.checkEnv(add, strategyEnv)
 	s.checkResources(add)
 	s.checkAutoscaling(add)
+	s.checkDistribution(add)
 	if s.DNSName != "" && s.DNSName != t.FQDN() {
 		add("dns_name", "%q does not match the headless Service %s in namespace %s, whose DNS name is %q",
 			s.DNSName, t.HeadlessService, t.Namespace, t.FQDN())

@@ -9,7 +9,7 @@ import (
 	"github.com/Masterminds/sprig/v3"
 )
 
-//go:embed vmargs/*.tmpl
+//go:embed vmargs/*.tmpl dist/*.tmpl
 var builtin embed.FS
 
 // VMArgs returns the built-in vm.args template for a release kind
@@ -21,6 +21,17 @@ func VMArgs(kind string) (name, text string, err error) {
 		return "", "", fmt.Errorf("no built-in vm.args template for release kind %q", kind)
 	}
 	return "built-in " + name, string(b), nil
+}
+
+// SSLDist returns the template of the ssl_dist_optfile relgen renders for
+// TLS distribution, and the name to report it under.
+func SSLDist() (name, text string) {
+	name = "dist/ssl_dist.conf.tmpl"
+	b, err := builtin.ReadFile(name)
+	if err != nil {
+		panic(err) // embedded above: a missing file is a build defect
+	}
+	return "built-in " + name, string(b)
 }
 
 // Render executes the template text, named name in errors, with data.
