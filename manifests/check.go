@@ -77,6 +77,7 @@ func (b *Bundle) Check() error {
 		fail("discovery", "%s needs the ServiceAccount %s, which the bundle lacks", s.Discovery, sa)
 	}
 	errs = append(errs, b.checkEnv(pod.Spec.Containers[0].Env)...)
+	errs = append(errs, b.checkDistribution(pod)...)
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/relgen/relgen/internal/linediff"
 )
 
@@ -26,6 +28,11 @@ type Diff struct {
 	// digests, or different references when either is not pinned. The
 	// container image fields are then left out of Changes.
 	ImageChanged bool `json:"image_changed"`
+	// DistributionChanged is set when the nodes of the two sides boot in
+	// different distribution modes (TLS or TCP, with or without epmd):
+	// they cannot connect to each other, so a rolling update from one side
+	// to the other splits the cluster.
+	DistributionChanged bool `json:"distribution_changed"`
 	// OnlyInFrom and OnlyInTo list the objects ("Kind/name") one side lacks.
 	OnlyInFrom []string `json:"only_in_from,omitempty"`
 	OnlyInTo   []string `json:"only_in_to,omitempty"`
@@ -43,6 +50,9 @@ type Side struct {
 	// Image is the release container's image, empty when the objects do
 	// not run exactly one.
 	Image string `json:"image,omitempty"`
+	// Distribution is the nodes' distribution mode, e.g. "tls, no epmd";
+	// empty when the objects carry no vm.args.
+	Distribution string `json:"distribution,omitempty"`
 }
 
 // Change is one differing field.
@@ -72,7 +82,7 @@ func (d *Diff) Empty() bool {
 // release's staging and prod.
 func Compare(from, to *Bundle) (*Diff, error) {
 	side := func(b *Bundle) Side {
-		return Side{Environment: b.Spec.Environment, Namespace: b.Spec.Topology.Namespace, Image: b.Image}
+		return Side{Environment: b.Spec.Environment, Namespace: b.Spec.Topology.Namespace, Image: b.Image, Distribution: DistributionMode(b.VMArgs)}
 	}
 	return compare(side(from), side(to), from.Objects, to.Objects)
 }
@@ -82,7 +92,7 @@ func Compare(from, to *Bundle) (*Diff, error) {
 // taken from the objects when they agree on one.
 func compareObjects(from, to []Object) (*Diff, error) {
 	side := func(objs []Object) Side {
-		return Side{Namespace: commonNamespace(objs), Image: commonImage(objs)}
+		return Side{Namespace: commonNamespace(objs), Image: commonImage(objs), Distribution: distributionOf(objs)}
 	}
 	return compare(side(from), side(to), from, to)
 }
@@ -91,6 +101,7 @@ func compare(from, to Side, a, b []Object) (*Diff, error) {
 	d := &Diff{From: from, To: to}
 	d.NamespaceChanged = from.Namespace != "" && to.Namespace != "" && from.Namespace != to.Namespace
 	d.ImageChanged = from.Image != to.Image && !sameDigest(from.Image, to.Image)
+	d.DistributionChanged = from.Distribution != "" && to.Distribution != "" && from.Distribution != to.Distribution
 
 	ga, err := generic(a)
 	if err != nil {
@@ -313,4 +324,21 @@ func commonImage(objs []Object) string {
 		return ""
 	}
 	return images[0]
+}
+
+// distributionOf is the distribution mode of the vm.args in the objects'
+// ConfigMap, if exactly one ConfigMap carries vm.args.
+func distributionOf(objs []Object) string {
+	var modes []string
+	for _, o := range objs {
+		if cm, ok := o.(*corev1.ConfigMap); ok {
+			if v, ok := cm.Data[VMArgsKey]; ok {
+				modes = append(modes, DistributionMode(v))
+			}
+		}
+	}
+	if len(modes) != 1 {
+		return ""
+	}
+	return modes[0]
 }

@@ -37,8 +37,8 @@ func TestCompareEnvironments(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSides := [2]Side{
-		{Environment: "staging", Namespace: "staging", Image: pinned},
-		{Environment: "prod", Namespace: "default", Image: pinned},
+		{Environment: "staging", Namespace: "staging", Image: pinned, Distribution: "tcp, epmd"},
+		{Environment: "prod", Namespace: "default", Image: pinned, Distribution: "tcp, epmd"},
 	}
 	if diff := cmp.Diff(wantSides, [2]Side{d.From, d.To}); diff != "" {
 		t.Errorf("sides (-want +got):\n%s", diff)

@@ -171,3 +171,20 @@ func distPortNames(s *release.Spec) []string {
 	}
 	return []string{PortEPMD, PortDist}
 }
+
+// DistributionMode reads the distribution mode the nodes boot with from
+// their vm.args: release.DistributionSpec.Mode's names, "tcp, epmd" when
+// vm.args sets nothing.
+func DistributionMode(vmArgs string) string {
+	d := release.DistributionSpec{EPMD: true}
+	args, _ := vmargs.Parse(vmArgs)
+	for _, a := range args {
+		switch {
+		case a.Flag == "-proto_dist" && slices.Contains(a.Values, "inet_tls"):
+			d.TLS = &release.TLSSpec{}
+		case a.Flag == "-start_epmd" && slices.Contains(a.Values, "false"):
+			d.EPMD = false
+		}
+	}
+	return d.Mode()
+}

@@ -40,6 +40,9 @@ object (matched by kind and name) and field by field:
 Text values of several lines (vm.args, the discovery config) are shown as a
 line diff; objects only one side has are listed. The namespace, which
 differs between environments by design, is shown once, not per object.
+A switch of the distribution mode (cluster.tls, cluster.epmd) is flagged:
+nodes of two modes cannot connect, so a rolling update across it splits
+the cluster.
 
 Both sides run the image of --image or --record. Promotion means the same
 digest, so a different image is flagged, and it is the only difference
@@ -48,7 +51,8 @@ builds, give ENV_B its own image with --image-b or --record-b; the two
 environments may be the same one.
 
 --output json prints one object for CI: from and to (environment,
-namespace, image), namespace_changed, image_changed, only_in_from,
+namespace, image, distribution), namespace_changed, image_changed,
+distribution_changed, only_in_from,
 only_in_to and changes (object, path, from/to values or the line diff).`,
 		Example: `  relgen diff staging prod --record build.json
   relgen diff staging prod --record build.json --output json
@@ -141,6 +145,11 @@ func writeDiffText(w io.Writer, d *manifests.Diff) error {
 	default:
 		fmt.Fprintf(&b, "image: same digest (%s, %s)\n", d.From.Image, d.To.Image)
 	}
+	if d.DistributionChanged {
+		fmt.Fprintf(&b, "DISTRIBUTION MODE DIFFERS: %s -> %s\n"+
+			"  nodes of the two modes cannot connect: a rolling update across this switch splits the cluster;\n"+
+			"  roll it as a new Deployment or with strategy Recreate (docs/security.md)\n", d.From.Distribution, d.To.Distribution)
+	}
 	for _, name := range d.OnlyInFrom {
 		fmt.Fprintf(&b, "%s: only in %s\n", name, d.From.Environment)
 	}
@@ -163,7 +172,7 @@ func writeDiffText(w io.Writer, d *manifests.Diff) error {
 	case len(d.Changes)+len(d.OnlyInFrom)+len(d.OnlyInTo) > 0:
 		fmt.Fprintf(&b, "%d changed fields in %d objects, %d objects only in %s, %d only in %s\n",
 			len(d.Changes), len(objects), len(d.OnlyInFrom), d.From.Environment, len(d.OnlyInTo), d.To.Environment)
-	case d.NamespaceChanged || d.ImageChanged:
+	case d.NamespaceChanged || d.ImageChanged || d.DistributionChanged:
 		b.WriteString("no other differences\n")
 	default:
 		b.WriteString("no differences\n")
