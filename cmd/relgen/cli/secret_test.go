@@ -82,3 +82,33 @@ func TestCheckEveryEnvironmentJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretTLS(t *testing.T) {
+	const secure = "../../../examples/secure/relgen.yaml"
+	code, out, errOut := run(t, "secret", "-f", secure, "--env", "staging", "--tls", "--validity", "720h")
+	if code != 0 {
+		t.Fatalf("relgen secret --tls: exit %d: %s", code, errOut)
+	}
+	var s corev1.Secret
+	if err := yaml.UnmarshalStrict([]byte(out), &s); err != nil {
+		t.Fatalf("parsing the Secret: %v\n%s", err, out)
+	}
+	if s.Type != corev1.SecretTypeTLS || s.Name != "vault-dist-tls" || s.Namespace != "vault-staging" {
+		t.Errorf("Secret %s/%s of type %s, want vault-staging/vault-dist-tls of type kubernetes.io/tls", s.Namespace, s.Name, s.Type)
+	}
+	for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		if !strings.HasPrefix(s.StringData[k], "-----BEGIN ") {
+			t.Errorf("%s is not PEM: %q", k, s.StringData[k])
+		}
+	}
+	if !strings.Contains(errOut, "staging: CA and node certificate of Secret vault-dist-tls expire ") || strings.Contains(errOut, "BEGIN") {
+		t.Errorf("stderr = %q, want the expiry and no key material", errOut)
+	}
+	if strings.Contains(out, "cookie") {
+		t.Error("--tls printed the cookie too")
+	}
+	code, _, errOut = run(t, "secret", "-f", secure, "--env", "prod", "--tls")
+	if code != 1 || !strings.Contains(errOut, "environments.prod.tls: issuer vault-ca: cert-manager writes the Secret vault-dist-tls") {
+		t.Errorf("relgen secret --tls with an issuer: exit %d, stderr %s", code, errOut)
+	}
+}
