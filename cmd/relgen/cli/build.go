@@ -162,6 +162,10 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		_ = res.Close()
 		return nil, err
 	}
+	if err := checkTLSApps(cfg, res.Manifests[0].Dir, res.Release); err != nil {
+		_ = res.Close()
+		return nil, err
+	}
 	if k := res.Release.Kind; k != "" && k != cfg.ReleaseKind() {
 		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", cfg.ReleaseKind(), res.Manifests[0].Dir, k))
 	}
