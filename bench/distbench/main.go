@@ -107,9 +107,9 @@ func measure(n int, flags []string) (median, p90 float64, err error) {
 func tlsFiles(dir string) (string, error) {
 	yes := false
 	cfg := &release.Config{
-		Release: release.ReleaseConfig{Name: "bench", Version: "0.1.0", Kind: release.KindMix},
-		Image:   release.ImageConfig{Repository: "example.invalid/bench"},
-		Cluster: release.ClusterConfig{EPMD: &yes, TLS: &release.TLSConfig{Secret: "bench-tls"}},
+		Release:      release.ReleaseConfig{Name: "bench", Version: "0.1.0", Kind: release.KindMix},
+		Image:        release.ImageConfig{Repository: "example.invalid/bench"},
+		Cluster:      release.ClusterConfig{EPMD: &yes, TLS: &release.TLSConfig{Secret: "bench-tls"}},
 		Environments: map[string]release.Environment{"bench": {Namespace: "bench"}},
 	}
 	spec, err := cfg.Resolve("bench")

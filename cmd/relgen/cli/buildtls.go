@@ -44,4 +44,3 @@ func checkTLSApps(cfg *release.Config, dir string, rel image.Release) error {
 		"add :ssl to extra_applications in mix.exs (it brings crypto and public_key), or the nodes stop at boot with \"Protocol 'inet_tls': not supported\"",
 		strings.Join(envs, ", "), strings.Join(tlsApps, ", "), rel.Version, rel.Name, strings.Join(missing, ", "))
 }
-

@@ -34,8 +34,11 @@ func newCheckCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Generate the bundle of one environment (--env), or of every environment,
 and run every cross-check (names agree, every ${VAR} and $(VAR) has a
 source, Services select the pods, discovery queries the headless Service,
-cookie from a Secret, image pinned by digest in protected environments)
-without writing anything. Exit status 0 means every bundle is consistent;
+cookie from a Secret, image pinned by digest in protected environments,
+and under cluster.tls / cluster.epmd: certificates mounted where the
+ssl_dist_optfile reads them, the CA it trusts being the mounted one, remote
+shells in the nodes' distribution mode, nothing opening epmd's port when
+epmd is off) without writing anything. Exit status 0 means every bundle is consistent;
 problems and warnings go to stderr. --output json prints one result per
 environment on stdout for CI.`,
 		Example: `  relgen check --record build.json
