@@ -26,6 +26,9 @@ import (
 // releaseName is the fixture's release name, hence the node basename.
 const releaseName = "e2e_app"
 
+// tlsSecretName is the TLS variants' certificate Secret.
+const tlsSecretName = "e2e-app-dist-tls"
+
 // variant is one way of shipping the fixture app, end to end.
 type variant struct {
 	name string
@@ -38,6 +41,9 @@ type variant struct {
 	// `relgen discovery --format elixir`) and a config/config.exs that
 	// sets wrong peerage values at build time.
 	runtimeExs bool
+	// tls runs distribution over TLS (cluster.tls.secret, from relgen
+	// secret --tls); epmdLess without epmd (cluster.epmd: false).
+	tls, epmdLess bool
 }
 
 // buildTimePeerage is the fixture's build-time peerage config for the
@@ -155,6 +161,12 @@ func relgenConfig(v variant) string {
 	podIPEnv := ""
 	if v.kind == release.KindDistillery {
 		podIPEnv = "\n  pod_ip_env: MY_POD_IP"
+	}
+	if v.epmdLess {
+		podIPEnv += "\n  epmd: false"
+	}
+	if v.tls {
+		podIPEnv += "\n  tls: {secret: " + tlsSecretName + "}"
 	}
 	return `# relgen.yaml of the end-to-end test's fixture release.
 release:

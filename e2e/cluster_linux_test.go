@@ -37,8 +37,10 @@ type cluster struct {
 	// delivered is the peerage config the bundle gives the nodes, for
 	// the diagnosis.
 	delivered peerageConfig
-	pods      []*pod
-	ready     map[*pod]bool
+	// variant is what the pods were shipped as.
+	variant variant
+	pods    []*pod
+	ready   map[*pod]bool
 }
 
 func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy *appsv1.Deployment, headless *corev1.Service) *cluster {
@@ -190,10 +192,12 @@ func volumeMounts(dir string, spec *corev1.PodSpec, ctr *corev1.Container, api *
 		switch {
 		case v.ConfigMap != nil:
 			err = configMapVolume(src, v.ConfigMap, api, fsGroup)
+		case v.Secret != nil:
+			err = secretVolume(src, v.Secret, api, fsGroup)
 		case v.EmptyDir != nil:
 			err = emptyDirVolume(src, fsGroup)
 		default:
-			err = errors.New("only configMap and emptyDir volumes are simulated")
+			err = errors.New("only configMap, secret and emptyDir volumes are simulated")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
@@ -208,9 +212,27 @@ func configMapVolume(dir string, src *corev1.ConfigMapVolumeSource, api *apiObje
 	if !ok && (src.Optional == nil || !*src.Optional) {
 		return fmt.Errorf("configmap %q not found", src.Name)
 	}
+	return projectVolume(dir, "configmap", src.Name, data, src.Items, src.DefaultMode, fsGroup)
+}
+
+// secretVolume lays out a Secret volume as kubelet does: like a ConfigMap
+// volume (the same atomic ..data layout, so a rotated Secret swaps all
+// keys at once).
+func secretVolume(dir string, src *corev1.SecretVolumeSource, api *apiObjects, fsGroup *int64) error {
+	data, ok := api.secrets[src.SecretName]
+	if !ok && (src.Optional == nil || !*src.Optional) {
+		return fmt.Errorf("secret %q not found", src.SecretName)
+	}
+	return projectVolume(dir, "secret", src.SecretName, data, src.Items, src.DefaultMode, fsGroup)
+}
+
+// projectVolume writes the keys of a ConfigMap or Secret (kind name) in
+// kubelet's layout: files are symlinks into ..data, which points at a
+// timestamped directory.
+func projectVolume(dir, kind, name string, data map[string]string, keys []corev1.KeyToPath, defaultMode *int32, fsGroup *int64) error {
 	mode := int32(0o644)
-	if src.DefaultMode != nil {
-		mode = *src.DefaultMode
+	if defaultMode != nil {
+		mode = *defaultMode
 	}
 	type item struct {
 		path string
@@ -220,11 +242,11 @@ func configMapVolume(dir string, src *corev1.ConfigMapVolumeSource, api *apiObje
 	for k := range data {
 		items[k] = item{k, mode}
 	}
-	if len(src.Items) > 0 {
+	if len(keys) > 0 {
 		items = map[string]item{}
-		for _, it := range src.Items {
+		for _, it := range keys {
 			if _, ok := data[it.Key]; !ok {
-				return fmt.Errorf("configmap %q has no key %q", src.Name, it.Key)
+				return fmt.Errorf("%s %q has no key %q", kind, name, it.Key)
 			}
 			m := mode
 			if it.Mode != nil {

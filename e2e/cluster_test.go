@@ -32,9 +32,13 @@ var (
 	mixRuntimeEnv = variant{name: "mix-runtime.exs-env", kind: release.KindMix, route: release.DiscoveryConfigEnv, runtimeExs: true}
 	// The same app on the file route: config/config.exs wins, the nodes
 	// never meet. Only run as a broken case.
-	mixRuntimeFile  = variant{name: "mix-runtime.exs-file", kind: release.KindMix, route: release.DiscoveryConfigFile, runtimeExs: true}
-	distilleryFile  = variant{name: "distillery-file", kind: release.KindDistillery, route: release.DiscoveryConfigFile}
-	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile}
+	mixRuntimeFile = variant{name: "mix-runtime.exs-file", kind: release.KindMix, route: release.DiscoveryConfigFile, runtimeExs: true}
+	distilleryFile = variant{name: "distillery-file", kind: release.KindDistillery, route: release.DiscoveryConfigFile}
+	// Distribution security: no epmd, and TLS without epmd (the mode of
+	// examples/secure).
+	mixEPMDLess     = variant{name: "mix-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, epmdLess: true}
+	mixTLS          = variant{name: "mix-tls-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
+	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS}
 )
 
 // TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's
@@ -157,6 +161,9 @@ type scenario struct {
 	// api holds the bundle and the cookie Secret; otherAPI the bundle
 	// with a second, different cookie Secret.
 	api, otherAPI *apiObjects
+	// tls holds the TLS variant's intruders: a certificate from another
+	// CA, and no certificate at all.
+	tls *tlsIntruders
 	// patience is how long the nodes get to connect.
 	patience time.Duration
 	start    time.Time
@@ -167,6 +174,12 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 	bundle := decode(t, "relgen manifests", relgen(t, "manifests", "-f", s.config, "--env", "e2e", "--image", s.ref))
 	secret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
 	otherSecret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
+	var intruders *tlsIntruders
+	if s.tls {
+		intruders = newTLSIntruders(t, s.config, bundle, secret)
+		secret = append(secret, intruders.good...)
+		otherSecret = append(otherSecret, intruders.good...)
+	}
 	deploy, headless := workload(t, bundle)
 	if img := deploy.Spec.Template.Spec.Containers[0].Image; img != s.ref {
 		t.Fatalf("deployment image = %s, want the built image %s", img, s.ref)
@@ -175,7 +188,7 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 	if b.bundle != nil {
 		b.bundle(deploy, headless)
 	}
-	sc := &scenario{t: t, broken: b, patience: time.Minute, start: time.Now()}
+	sc := &scenario{t: t, broken: b, patience: time.Minute, start: time.Now(), tls: intruders}
 	if b.name != "" {
 		// A broken cluster never forms; a healthy one connects within a
 		// second, so 10 discovery intervals are plenty.
@@ -189,6 +202,7 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 		t.Fatal(err)
 	}
 	sc.c = newCluster(t, tl, t.TempDir(), s.image, deploy, headless)
+	sc.c.variant = s.variant
 	sc.c.delivered = delivered
 	return sc
 }
@@ -253,6 +267,20 @@ func (sc *scenario) lifecycle() (string, error) {
 		return "", err
 	}
 	sc.step("scaled up: %d/%d nodes connected", len(good), len(good))
+	var security []string
+	if sc.tls != nil {
+		if err := c.overTLS(good); err != nil {
+			return "", err
+		}
+		sc.step("every connection is TLS")
+	}
+	if v := c.variant; v.epmdLess {
+		if err := c.nothingOnEPMD(good); err != nil {
+			return "", err
+		}
+		sc.step("nothing listens on 4369 in any pod")
+		security = append(security, fmt.Sprintf("epmd-less: %d/%d nodes, nothing on %d", len(good), len(good), release.EPMDPort))
+	}
 
 	// A node dies (SIGKILL: no goodbye); kubelet restarts the container in
 	// the same pod.
@@ -265,11 +293,19 @@ func (sc *scenario) lifecycle() (string, error) {
 		return "", err
 	}
 
+	if sc.tls != nil {
+		// Pods the headless Service also selects, with the right cookie
+		// but a certificate from another CA, or none.
+		if err := sc.tlsIntruders(good); err != nil {
+			return "", err
+		}
+		return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected over TLS, rejoin ok, scale-up ok, foreign CA refused, no cert refused", len(good), len(good))}, security...), "; "), nil
+	}
 	// A pod the headless Service also selects, with another cookie.
 	if err := sc.intruder(good); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d/%d nodes connected, rejoin ok, scale-up ok, wrong cookie refused", len(good), len(good)), nil
+	return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected, rejoin ok, scale-up ok, wrong cookie refused", len(good), len(good))}, security...), "; "), nil
 }
 
 // bounce ends victim's container with stop, waits until the other nodes
@@ -321,17 +357,11 @@ func (sc *scenario) terminate(p *pod) error {
 // connected to the others.
 func (sc *scenario) intruder(good []*pod) error {
 	c := sc.c
-	intruder := c.addPod(sc.otherAPI)
-	c.net.publish(c.dnsRecords())
-	if err := c.await(10*time.Second, "cluster DNS lists the new pod", func(ctx context.Context) error {
-		return c.dnsAnswers(ctx, c.pods)
-	}); err != nil {
+	started, err := sc.startIntruders(sc.otherAPI)
+	if err != nil {
 		return err
 	}
-	intruder.start()
-	if err := c.waitReady(intruder, time.Minute); err != nil {
-		return err
-	}
+	intruder := started[0]
 	// The node that accepts a connection logs the bad handshake; wait
 	// until each side has refused the other several poll intervals long.
 	const attempts = 3
@@ -349,19 +379,54 @@ func (sc *scenario) intruder(good []*pod) error {
 	}); err != nil {
 		return err
 	}
+	if err := sc.unchanged(good, intruder, "wrong-cookie"); err != nil {
+		return err
+	}
+	sc.step("wrong-cookie node %s refused; the cluster is unchanged", nodeName(intruder))
+	return nil
+}
+
+// startIntruders adds and starts one pod per set of API objects; the
+// headless Service selects them too, so discovery tells every node about
+// them.
+func (sc *scenario) startIntruders(apis ...*apiObjects) ([]*pod, error) {
+	c := sc.c
+	var pods []*pod
+	for _, api := range apis {
+		pods = append(pods, c.addPod(api))
+	}
+	c.net.publish(c.dnsRecords())
+	if err := c.await(10*time.Second, "cluster DNS lists the new pods", func(ctx context.Context) error {
+		return c.dnsAnswers(ctx, c.pods)
+	}); err != nil {
+		return nil, err
+	}
+	for _, p := range pods {
+		p.start()
+		if err := c.waitReady(p, time.Minute); err != nil {
+			return nil, err
+		}
+	}
+	return pods, nil
+}
+
+// unchanged checks that the good nodes still see exactly each other with
+// the intruder (what kind of node it is) around, and that the intruder
+// sees no one.
+func (sc *scenario) unchanged(good []*pod, intruder *pod, what string) error {
+	c := sc.c
 	ctx, cancel := context.WithTimeout(sc.t.Context(), 30*time.Second)
 	defer cancel()
 	if err := c.meshed(ctx, good); err != nil {
-		return fmt.Errorf("with the wrong-cookie node around: %w", err)
+		return fmt.Errorf("with the %s node around: %w", what, err)
 	}
 	views, err := c.views(ctx, []*pod{intruder})
 	if err != nil {
 		return err
 	}
 	if v := views[intruder]; v.self != nodeName(intruder) || len(v.peers) > 0 {
-		return fmt.Errorf("wrong-cookie node: node() = %s, Node.list() = %v, want %s and []", v.self, v.peers, nodeName(intruder))
+		return fmt.Errorf("%s node: node() = %s, Node.list() = %v, want %s and []", what, v.self, v.peers, nodeName(intruder))
 	}
-	sc.step("wrong-cookie node %s refused; the cluster is unchanged", nodeName(intruder))
 	return nil
 }
 
@@ -480,6 +545,7 @@ func requireTools(t *testing.T) *tools {
 		ip:      look("ip", "iproute2"),
 		dnsmasq: look("dnsmasq", "dnsmasq-base"),
 		nsenter: look("nsenter", "util-linux"),
+		ss:      look("ss", "iproute2"),
 		erl:     look("erl", "erlang-nox"),
 		mix:     look("mix", "elixir"),
 	}

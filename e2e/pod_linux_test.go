@@ -19,7 +19,7 @@ import (
 
 // tools are the programs the simulation runs, resolved once.
 type tools struct {
-	ip, dnsmasq, nsenter, mix, erl string
+	ip, dnsmasq, nsenter, ss, mix, erl string
 	// self is this test binary, re-executed as the container runtime.
 	self string
 }

@@ -17,6 +17,8 @@ defmodule E2eApp.MixProject do
   end
 
   def application do
-    [extra_applications: [:logger], mod: {E2eApp.Application, []}]
+    # :ssl for TLS distribution (-proto_dist inet_tls), which the TLS
+    # variant boots with.
+    [extra_applications: [:logger, :ssl], mod: {E2eApp.Application, []}]
   end
 end
