@@ -169,6 +169,9 @@ func (s *Spec) checkDistribution(add func(name, format string, args ...any)) {
 	for _, msg := range validation.IsDNS1123Subdomain(t.Secret) {
 		add("tls", "secret %q: %s", t.Secret, msg)
 	}
+	if t.Secret == s.Release.Cookie.Secret {
+		add("tls", "secret %s is also the cookie's Secret (release.cookie.secret); the certificates need a kubernetes.io/tls Secret of their own", t.Secret)
+	}
 	if t.Issuer != "" {
 		for _, msg := range validation.IsDNS1123Subdomain(t.Issuer) {
 			add("tls", "issuer %q: %s", t.Issuer, msg)

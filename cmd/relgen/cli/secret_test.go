@@ -112,3 +112,19 @@ func TestSecretTLS(t *testing.T) {
 		t.Errorf("relgen secret --tls with an issuer: exit %d, stderr %s", code, errOut)
 	}
 }
+
+// TestDistributionEnvOverride sets the nested distribution keys through
+// RELGEN_* env vars, which viper only sees for keys it knows.
+func TestDistributionEnvOverride(t *testing.T) {
+	t.Setenv("RELGEN_CLUSTER_EPMD", "false")
+	t.Setenv("RELGEN_ENVIRONMENTS_PROD_TLS_SECRET", "myapp-tls")
+	code, out, errOut := run(t, "vmargs", "-f", seed, "--env", "prod")
+	if code != 0 {
+		t.Fatalf("relgen vmargs: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"-start_epmd false\n", "-erl_epmd_port 9000\n", "-proto_dist inet_tls\n", "-ssl_dist_optfile /etc/relgen/ssl_dist.conf\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("vm.args lacks %q:\n%s", want, out)
+		}
+	}
+}
