@@ -200,3 +200,26 @@ func TestDiffErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffDistributionSwitch: prod moves to TLS without epmd while
+// staging stays plain; nodes of the two modes cannot connect, so the
+// diff says so, in text and JSON, without failing.
+func TestDiffDistributionSwitch(t *testing.T) {
+	args := []string{"staging", "prod", "-f", seed, "--image", "registry.example.com/acme/myapp@" + digestA,
+		"--set", "environments.prod.epmd=false", "--set", "environments.prod.tls.secret=myapp-tls"}
+	code, out, errOut := run(t, append([]string{"diff"}, args...)...)
+	if code != 0 {
+		t.Fatalf("relgen diff: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "DISTRIBUTION MODE DIFFERS: tcp, epmd -> tls, no epmd\n") || !strings.Contains(out, "Recreate") {
+		t.Errorf("the mode switch is not flagged:\n%s", out)
+	}
+	d := diffJSON(t, 0, args...)
+	if !d.DistributionChanged || d.From.Distribution != "tcp, epmd" || d.To.Distribution != "tls, no epmd" {
+		t.Errorf("JSON: distribution_changed %v, %q -> %q", d.DistributionChanged, d.From.Distribution, d.To.Distribution)
+	}
+	d = diffJSON(t, 0, args[:6]...)
+	if d.DistributionChanged {
+		t.Error("JSON: distribution_changed without a switch")
+	}
+}
