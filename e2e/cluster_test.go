@@ -38,7 +38,8 @@ var (
 	// examples/secure).
 	mixEPMDLess     = variant{name: "mix-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, epmdLess: true}
 	mixTLS          = variant{name: "mix-tls-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
-	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS}
+	distilleryTLS   = variant{name: "distillery-tls-epmd-less", kind: release.KindDistillery, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
+	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS}
 )
 
 // TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's
