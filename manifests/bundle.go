@@ -120,7 +120,7 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, spec.Errorf("vm_args", "%w", err)
 	}
-	if err := checkDistFlags(name, text); err != nil {
+	if err := errors.Join(checkDistFlags(name, text), checkListenPorts(name, text, spec)); err != nil {
 		return nil, blameEach(spec, "vm_args", err)
 	}
 	if block := distBlock(spec); block != "" {

@@ -46,6 +46,30 @@ func checkDistFlags(name, text string) error {
 	return errors.Join(errs...)
 }
 
+// checkListenPorts refuses, without epmd, a vm.args that listens on
+// another port than the one every peer dials (-erl_epmd_port, which is
+// dist_port): the nodes would never reach each other.
+func checkListenPorts(name, text string, s *release.Spec) error {
+	if s.Distribution.EPMD {
+		return nil
+	}
+	args, err := vmargs.Parse(text)
+	if err != nil {
+		return nil // vmargs.Check reports it
+	}
+	var errs []error
+	want := strconv.Itoa(int(s.Topology.DistPort))
+	for _, a := range vmargs.Find(args, "-kernel") {
+		for i := 0; i+1 < len(a.Values); i += 2 {
+			if k, v := a.Values[i], a.Values[i+1]; (k == "inet_dist_listen_min" || k == "inet_dist_listen_max") && v != want {
+				errs = append(errs, fmt.Errorf("%s: line %d: %s %s: without epmd every node dials its peers on dist_port %s, so the nodes must listen there (use %s, or set cluster.dist_port)",
+					name, a.Line, k, v, want, want))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // distArgs are the flags of the distribution mode, as vm.args lines.
 func distArgs(s *release.Spec) []string {
 	var out []string
