@@ -46,7 +46,7 @@ func run(n, port int) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	optfile, err := tlsFiles(dir)
 	if err != nil {
 		return err
