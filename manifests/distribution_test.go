@@ -161,7 +161,9 @@ io:format("~p~n", [[
   VF(x, {bad_cert, unknown_ca}, St),
   MF({ip, {10,0,0,1}}, {dNSName, "` + identity + `"}),
   MF({ip, {10,0,0,1}}, {dNSName, "other.example"})]]), halt().`
-	out, err := exec.Command(erl, "-noshell", "-eval", expr).CombinedOutput()
+	cmd := exec.Command(erl, "-noshell", "-eval", expr)
+	cmd.Dir = filepath.Dir(file) // a failing VM leaves erl_crash.dump there
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("erl could not read the optfile: %v\n%s\n%s", err, out, optfile)
 	}
