@@ -4,4 +4,14 @@
 // PodDisruptionBudget, NetworkPolicy and whatever the discovery strategy
 // adds. Objects are k8s.io/api types; Bundle.Check cross-checks them
 // against each other before anything is written.
+//
+// The distribution mode (release.DistributionSpec: epmd or not, TCP or
+// TLS) shapes several parts at once, so distribution.go derives all of
+// them from the spec: the flags appended to vm.args, remote shells'
+// vm.args and the env var that points them at it, the ssl_dist_optfile,
+// the certificate Secret's mount, and the distribution ports of the
+// container, headless Service and NetworkPolicy. certificate.go adds
+// cert-manager's Certificate (as an unstructured object built from a
+// small typed spec), tlssecret.go the self-signed alternative that
+// `relgen secret --tls` prints, and distcheck.go the cross-checks.
 package manifests
