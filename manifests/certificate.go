@@ -18,7 +18,6 @@ const CertificateAPIVersion = "cert-manager.io/v1"
 // struct is converted to an unstructured object, never written as text.
 type certificateSpec struct {
 	SecretName  string               `json:"secretName"`
-	CommonName  string               `json:"commonName"`
 	DNSNames    []string             `json:"dnsNames"`
 	Usages      []string             `json:"usages"`
 	PrivateKey  certificatePrivKey   `json:"privateKey"`
@@ -52,7 +51,8 @@ func certificate(s *release.Spec) *unstructured.Unstructured {
 	}
 	spec := certificateSpec{
 		SecretName: t.Secret,
-		CommonName: t.Identity,
+		// No commonName: the identity is a DNS SAN, and a common name is
+		// limited to 64 characters, which a long Service FQDN exceeds.
 		DNSNames:   CertificateDNSNames(t),
 		Usages:     []string{"digital signature", "key encipherment", "server auth", "client auth"},
 		PrivateKey: certificatePrivKey{Algorithm: "ECDSA", Size: 256, RotationPolicy: "Always"},

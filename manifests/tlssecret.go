@@ -53,7 +53,7 @@ func NewTLSSecret(s *release.Spec, r io.Reader, now time.Time, validity time.Dur
 		return nil, fmt.Errorf("generating the CA key: %w", err)
 	}
 	caTmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: fmt.Sprintf("%s distribution CA (%s)", s.Release.Name, s.Environment)},
+		Subject:               pkix.Name{CommonName: commonName(fmt.Sprintf("%s distribution CA (%s)", s.Release.Name, s.Environment))},
 		NotBefore:             notBefore,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
@@ -70,7 +70,7 @@ func NewTLSSecret(s *release.Spec, r io.Reader, now time.Time, validity time.Dur
 		return nil, fmt.Errorf("generating the node key: %w", err)
 	}
 	nodeTmpl := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: t.Identity},
+		Subject:     pkix.Name{CommonName: commonName(s.Release.Name + " node")},
 		DNSNames:    CertificateDNSNames(t),
 		NotBefore:   notBefore,
 		NotAfter:    notAfter,
@@ -99,6 +99,15 @@ func NewTLSSecret(s *release.Spec, r io.Reader, now time.Time, validity time.Dur
 			},
 		},
 	}, nil
+}
+
+// commonName cuts a subject common name to the 64 characters X.509
+// allows; the node's identity is in its DNS SANs, not here.
+func commonName(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
 }
 
 // sign issues tmpl, signed by parent's key, with a random 128-bit
