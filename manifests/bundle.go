@@ -53,7 +53,7 @@ type Bundle struct {
 	// vm.args, the ssl_dist_optfile), empty when the mode needs none.
 	RemoteVMArgs string
 	SSLDist      string
-	Plan            discovery.Plan
+	Plan         discovery.Plan
 	// Warnings are problems that do not stop generation: an
 	// *UnpinnedError in an unprotected environment.
 	Warnings []error
@@ -128,7 +128,7 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 	}
 	ssl, err := sslDist(spec)
 	if err != nil {
-		return nil, spec.Errorf("tls", "%v", err)
+		return nil, spec.Errorf("tls", "%w", err)
 	}
 	strategy, err := discovery.For(spec.Discovery)
 	if err != nil {

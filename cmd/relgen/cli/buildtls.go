@@ -29,7 +29,7 @@ func checkTLSApps(cfg *release.Config, dir string, rel image.Release) error {
 	}
 	apps, err := image.Applications(dir, rel.Name, rel.Version)
 	if err != nil {
-		return cfg.Errorf(key, "TLS distribution in %s: %v", strings.Join(envs, ", "), err)
+		return cfg.Errorf(key, "TLS distribution in %s: %w", strings.Join(envs, ", "), err)
 	}
 	var missing []string
 	for _, a := range tlsApps {
