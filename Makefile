@@ -9,13 +9,15 @@ KUBECTL_VALIDATE_VERSION := v0.0.4
 build:
 	$(GO) build -o $(BIN)/relgen ./cmd/relgen
 
+# The e2e package alone runs six release builds and eleven simulated
+# clusters: minutes on a loaded machine, beyond go test's default 10m.
 test:
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 
 # The end-to-end proof on its own, with every step and the report line of
 # each variant (root, Linux; e2e/README.md). make test runs it as well.
 e2e:
-	$(GO) test -race -count=1 -v -run TestCluster ./e2e
+	$(GO) test -race -count=1 -timeout 30m -v -run TestCluster ./e2e
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
