@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
-	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -24,7 +23,7 @@ import (
 // hold the right cookie but must still be refused.
 type tlsIntruders struct {
 	// good is the Secret relgen secret --tls printed for the cluster.
-	good []discovery.Object
+	good []manifests.Object
 	// foreign: the same bundle and cookie, but the certificate Secret of
 	// a second relgen secret --tls run, so another CA.
 	foreign *apiObjects
@@ -36,7 +35,7 @@ type tlsIntruders struct {
 
 var certOption = regexp.MustCompile(`\{(certfile|keyfile), "[^"]*"\},\s*`)
 
-func newTLSIntruders(t *testing.T, config string, bundle, cookie []discovery.Object) *tlsIntruders {
+func newTLSIntruders(t *testing.T, config string, bundle, cookie []manifests.Object) *tlsIntruders {
 	t.Helper()
 	good := decode(t, "relgen secret --tls", relgen(t, "secret", "-f", config, "--env", "e2e", "--tls"))
 	foreign := decode(t, "relgen secret --tls", relgen(t, "secret", "-f", config, "--env", "e2e", "--tls"))
@@ -49,7 +48,7 @@ func newTLSIntruders(t *testing.T, config string, bundle, cookie []discovery.Obj
 	}
 	caOnly := gs.DeepCopy()
 	caOnly.StringData = map[string]string{release.TLSCAKey: gs.StringData[release.TLSCAKey]}
-	var noCertBundle []discovery.Object
+	var noCertBundle []manifests.Object
 	for _, o := range bundle {
 		if cm, ok := o.(*corev1.ConfigMap); ok && cm.Data[manifests.SSLDistKey] != "" {
 			cm = cm.DeepCopy()
@@ -67,7 +66,7 @@ func newTLSIntruders(t *testing.T, config string, bundle, cookie []discovery.Obj
 	if in.foreign, err = newAPIObjects("e2e", slices.Concat(bundle, cookie, foreign)...); err != nil {
 		t.Fatal(err)
 	}
-	if in.noCert, err = newAPIObjects("e2e", slices.Concat(noCertBundle, cookie, []discovery.Object{caOnly})...); err != nil {
+	if in.noCert, err = newAPIObjects("e2e", slices.Concat(noCertBundle, cookie, []manifests.Object{caOnly})...); err != nil {
 		t.Fatal(err)
 	}
 	return in

@@ -32,7 +32,7 @@ func TestResolveDistribution(t *testing.T) {
 			epmdPort: EPMDPort, mode: "tls, epmd", versions: []string{"tlsv1.3", "tlsv1.2"}},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
-			s, err := c.Resolve(tc.env)
+			s, err := c.Resolve(tc.env, fakeStrategies{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -112,7 +113,7 @@ func tlsFiles(dir string) (string, error) {
 		Cluster:      release.ClusterConfig{EPMD: &yes, TLS: &release.TLSConfig{Secret: "bench-tls"}},
 		Environments: map[string]release.Environment{"bench": {Namespace: "bench"}},
 	}
-	spec, err := cfg.Resolve("bench")
+	spec, err := cfg.Resolve("bench", discovery.Registry{})
 	if err != nil {
 		return "", err
 	}

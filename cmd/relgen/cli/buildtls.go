@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/release/image"
 )
@@ -19,7 +20,7 @@ func checkTLSApps(cfg *release.Config, dir string, rel image.Release) error {
 	var envs []string
 	key := "cluster.tls"
 	for _, env := range cfg.EnvironmentNames() {
-		if spec, err := cfg.Resolve(env); err == nil && spec.Distribution.TLS != nil {
+		if spec, err := cfg.Resolve(env, discovery.Registry{}); err == nil && spec.Distribution.TLS != nil {
 			envs = append(envs, env)
 			key = spec.KeyPath("tls")
 		}
