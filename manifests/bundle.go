@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
@@ -182,7 +184,11 @@ func imageRef(spec *release.Spec, ref string, warnings *[]error) (string, error)
 		}
 		ref = spec.Image.Repository + ":" + spec.Release.Version
 	}
-	if strings.Contains(ref, "@sha256:") {
+	parsed, err := release.ParseReference(ref)
+	if err != nil {
+		return "", fmt.Errorf("image %w", err)
+	}
+	if _, pinned := parsed.(name.Digest); pinned {
 		return ref, nil
 	}
 	unpinned := &UnpinnedError{Ref: ref}

@@ -81,8 +81,8 @@ func (c *Config) checkBase(errs *fieldErrors) {
 	}
 	if c.Image.Repository == "" {
 		errs.add("image.repository", "is required (the registry repository the image is pushed to)")
-	} else if strings.ContainsAny(c.Image.Repository, "@ ") || strings.HasSuffix(c.Image.Repository, ":") {
-		errs.add("image.repository", "%q must be a repository without tag or digest", c.Image.Repository)
+	} else if _, err := ParseRepository(c.Image.Repository); err != nil {
+		errs.add("image.repository", "%w", err)
 	}
 	if _, err := c.User(); err != nil {
 		errs.errs = append(errs.errs, err)

@@ -2,6 +2,7 @@ package image
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/relgen/relgen/internal/safefile"
+	"github.com/relgen/relgen/release"
 )
 
 // Record is what `relgen build --record FILE` writes and `relgen manifests
@@ -138,4 +140,30 @@ func ReadRecordFile(path string) (Record, error) {
 		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
 	}
 	return rec, nil
+}
+
+// Match refuses a record built from another release than spec's: another
+// repository, release name or version. Each mismatch names the record (as
+// file) and the config key it disagrees with, so the message says which of
+// the two to change. A record without release or version (written by hand)
+// is only checked for what it has.
+func (r Record) Match(file string, spec *release.Spec) error {
+	var errs []error
+	d, err := name.NewDigest(r.Reference)
+	if err != nil {
+		return fmt.Errorf("record %s: %w", file, err)
+	}
+	if repo, err := release.ParseRepository(spec.Image.Repository); err == nil && d.Context().Name() != repo.Name() {
+		errs = append(errs, spec.Errorf("image.repository", "is %s, but the record %s holds an image of %s; pass the record of this release's build",
+			spec.Image.Repository, file, d.Context().Name()))
+	}
+	if r.Release != "" && r.Release != spec.Release.Name {
+		errs = append(errs, spec.Errorf("release.name", "is %s, but the record %s was built from release %s; pass the record of this release's build",
+			spec.Release.Name, file, r.Release))
+	}
+	if v := spec.Release.Version; r.Version != "" && v != "" && r.Version != v {
+		errs = append(errs, spec.Errorf("release.version", "is %s, but the record %s was built from version %s; build this version or set release.version to the one built",
+			v, file, r.Version))
+	}
+	return errors.Join(errs...)
 }

@@ -81,7 +81,7 @@ func (o *ManifestsOptions) generate(cmd *cobra.Command, g *GlobalOptions) (*mani
 	if err != nil {
 		return nil, err
 	}
-	if opts.Image, err = o.image(); err != nil {
+	if opts.Image, err = o.image(spec); err != nil {
 		return nil, err
 	}
 	b, err := manifests.Generate(spec, opts)
@@ -114,11 +114,20 @@ func withImageHint(err error) error {
 	return fmt.Errorf("%w%s", err, hint)
 }
 
-func (o *ManifestsOptions) image() (string, error) {
-	if o.Record == "" {
-		return o.Image, nil
+// image is the reference of --image or --record, checked: a malformed
+// --image, or a record built from another release, repository or version
+// than spec's, is refused.
+func (o *ManifestsOptions) image(spec *release.Spec) (string, error) {
+	if o.Record != "" {
+		return recordReference(o.Record, spec)
 	}
-	return recordReference(o.Record)
+	if o.Image == "" {
+		return "", nil
+	}
+	if _, err := release.ParseReference(o.Image); err != nil {
+		return "", fmt.Errorf("--image %w", err)
+	}
+	return o.Image, nil
 }
 
 // generatedFile matches the names Bundle.Files gives, so files of objects
