@@ -23,18 +23,24 @@ import (
 // (env var names, label keys) back their case.
 type Source struct {
 	Origin Origin
-	// Raw is the file's content as nested maps, keys as written.
+	// Raw is the file's content as nested maps, keys as written. JSON
+	// numbers are json.Number, so their text is kept.
 	Raw map[string]any
+	// Written maps the dotted key path (keys as written) of a YAML scalar
+	// that is not a string to its text as written (010, true, ~), so a
+	// loader can show what YAML made of it.
+	Written map[string]string
 }
 
 // ParseSource parses data as YAML, JSON or TOML, chosen by file's
 // extension (YAML when there is none).
 func ParseSource(file string, data []byte) (*Source, error) {
-	src := &Source{Origin: Origin{File: file, Lines: map[string]int{}}}
+	src := &Source{Origin: Origin{File: file, Lines: map[string]int{}}, Written: map[string]string{}}
 	var err error
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".json":
 		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
 		err = dec.Decode(&src.Raw)
 	case ".toml":
 		err = toml.Unmarshal(data, &src.Raw)
@@ -42,7 +48,7 @@ func ParseSource(file string, data []byte) (*Source, error) {
 		var doc yaml.Node
 		if err = yaml.Unmarshal(data, &doc); err == nil {
 			if len(doc.Content) > 0 {
-				recordLines(doc.Content[0], "", src.Origin.Lines)
+				recordLines(doc.Content[0], "", src)
 			}
 			err = doc.Decode(&src.Raw)
 		}
@@ -82,18 +88,53 @@ func yamlError(file string, err error) error {
 	return errors.Join(errs...)
 }
 
-func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
+func recordLines(n *yaml.Node, prefix string, src *Source) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		path := n.Content[i].Value
-		if prefix != "" {
-			path = prefix + "." + path
+		path := joinPath(prefix, n.Content[i].Value)
+		src.Origin.Lines[path] = n.Content[i].Line
+		if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.ShortTag() != "!!str" {
+			src.Written[path] = v.Value
 		}
-		lines[path] = n.Content[i].Line
-		recordLines(n.Content[i+1], path, lines)
+		recordLines(n.Content[i+1], path, src)
 	}
+}
+
+// EachText calls fn for every value the schema holds as text in a map
+// (env, labels, field_env, resources): its key path as written and its
+// value as parsed, which may be a bool, a number or nil when the file did
+// not quote it.
+func (s *Source) EachText(fn func(path string, value any)) {
+	var walk func(t reflect.Type, raw any, prefix string)
+	walk = func(t reflect.Type, raw any, prefix string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return
+		}
+		switch {
+		case t.Kind() == reflect.Struct:
+			fs := fields(t)
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if ft, ok := fs[strings.ToLower(k)]; ok {
+					walk(ft, m[k], joinPath(prefix, k))
+				}
+			}
+		case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.String:
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				fn(joinPath(prefix, k), m[k])
+			}
+		case t.Kind() == reflect.Map:
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				walk(t.Elem(), m[k], joinPath(prefix, k))
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), s.Raw, "")
 }
 
 // UnknownKeys reports every key the schema does not know, with a
@@ -248,6 +289,10 @@ func restore(v reflect.Value, raw any, prefix string, clash func(path, a, b stri
 	}
 }
 
+// Closest returns the known key nearest to key, if it is close enough to
+// be a likely typo, else "". The file's unknown keys and --set's share it.
+func Closest(key string, known []string) string { return closest(key, known) }
+
 // closest returns the known key nearest to key, if it is close enough to
 // be a likely typo.
 func closest(key string, known []string) string {
@@ -283,8 +328,52 @@ func distance(a, b string) int {
 
 // Keys lists the dotted paths of every scalar or list key the schema
 // knows, with the environment sections expanded for envs. Map-valued keys
-// (labels, env) are not listed: their keys are the user's.
+// (labels, env) are not listed: their keys are the user's (see MapKeys).
 func Keys(envs []string) []string {
+	keys, _ := schemaKeys(envs)
+	return keys
+}
+
+// MapKeys lists the dotted paths of the map-valued keys whose entries are
+// the user's own (deployment.env, environments.prod.labels, ...), with the
+// environment sections expanded for envs.
+func MapKeys(envs []string) []string {
+	_, maps := schemaKeys(envs)
+	return maps
+}
+
+// SetEntry sets the entry named entry (as given, dots and case kept) of
+// the map-valued key mapPath (a MapKeys path) to value in s.Raw, so the
+// entry keeps its case when RestoreCase runs. An entry that differs only
+// in case is replaced.
+func (s *Source) SetEntry(mapPath, entry, value string) {
+	if s.Raw == nil {
+		s.Raw = map[string]any{}
+	}
+	m := s.Raw
+	for _, p := range strings.Split(mapPath, ".") {
+		next, key := map[string]any(nil), p
+		for k, v := range m {
+			if strings.EqualFold(k, p) {
+				key = k
+				next, _ = v.(map[string]any)
+			}
+		}
+		if next == nil {
+			next = map[string]any{}
+			m[key] = next
+		}
+		m = next
+	}
+	for k := range m {
+		if strings.EqualFold(k, entry) {
+			delete(m, k)
+		}
+	}
+	m[entry] = value
+}
+
+func schemaKeys(envs []string) (keys, mapKeys []string) {
 	var out []string
 	var walk func(t reflect.Type, prefix string)
 	walk = func(t reflect.Type, prefix string) {
@@ -309,11 +398,12 @@ func Keys(envs []string) []string {
 					walk(ft.Elem(), path+"."+env)
 				}
 			case ft.Kind() == reflect.Map:
+				mapKeys = append(mapKeys, path)
 			default:
 				out = append(out, path)
 			}
 		}
 	}
 	walk(reflect.TypeOf(Config{}), "")
-	return out
+	return out, mapKeys
 }

@@ -82,11 +82,14 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 	}
 	envs := environmentNames(src.Raw)
 	known := release.Keys(envs)
-	by, err := o.apply(v, known, envs)
+	by, err := o.apply(v, src, known, envs)
 	if err != nil {
 		return nil, err
 	}
 	src.Origin.Overrides = by
+	if err := keptAsWritten(src, by); err != nil {
+		return nil, err
+	}
 
 	var cfg release.Config
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
@@ -124,7 +127,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 // beats the environment, and returns where each overridden key came from,
 // so a bad value there is not blamed on the file. Empty variables count as
 // unset.
-func (o *options) apply(v *viper.Viper, known, envs []string) (map[string]string, error) {
+func (o *options) apply(v *viper.Viper, src *release.Source, known, envs []string) (map[string]string, error) {
 	by := map[string]string{}
 	vars := map[string]string{}
 	for _, kv := range o.environ {
@@ -139,15 +142,63 @@ func (o *options) apply(v *viper.Viper, known, envs []string) (map[string]string
 			by[key] = name
 		}
 	}
+	mapKeys := release.MapKeys(envs)
+	var errs []error
 	for _, kv := range o.set {
 		key, val, ok := strings.Cut(kv, "=")
-		if !ok || !slices.Contains(known, key) {
-			return nil, fmt.Errorf("--set %s: %w such as deployment.replicas or environments.%s.replicas", kv, ErrBadOverride, firstOr(envs, "prod"))
+		m, entry := mapEntry(key, mapKeys)
+		switch {
+		case ok && slices.Contains(known, key):
+			v.Set(toViperKey(key), val)
+		case ok && entry != "":
+			// An entry of env, labels...: its name is the user's (dots
+			// included), and keeps its case through RestoreCase.
+			v.Set(toViperKey(m)+keyDelimiter+entry, val)
+			src.SetEntry(m, entry, val)
+		default:
+			errs = append(errs, badOverride(kv, key, ok, known, mapKeys, envs))
+			continue
 		}
-		v.Set(toViperKey(key), val)
 		by[key] = "--set " + kv
 	}
-	return by, nil
+	return by, errors.Join(errs...)
+}
+
+// mapEntry splits a key naming one entry of a map-valued key, such as
+// deployment.env.LOG_LEVEL or deployment.labels.app.kubernetes.io/name,
+// into the map's key path and the entry's name; entry is "" for other keys.
+func mapEntry(key string, mapKeys []string) (mapPath, entry string) {
+	for _, m := range mapKeys {
+		if rest, ok := strings.CutPrefix(key, m+"."); ok && rest != "" {
+			return m, rest
+		}
+	}
+	return "", ""
+}
+
+// badOverride explains a --set that is not key=value with a known key,
+// suggesting the closest key.
+func badOverride(kv, key string, hasValue bool, known, mapKeys []string, envs []string) error {
+	if !hasValue {
+		return fmt.Errorf("--set %s: %w (no =)", kv, ErrBadOverride)
+	}
+	if rest, ok := strings.CutPrefix(key, "environments."); ok {
+		env, _, _ := strings.Cut(rest, ".")
+		if !slices.Contains(envs, env) {
+			return fmt.Errorf("--set %s: the file has no environment %s (it has: %s); add it under environments first: %w",
+				kv, env, strings.Join(envs, ", "), ErrBadOverride)
+		}
+	}
+	if guess := release.Closest(key, known); guess != "" {
+		return fmt.Errorf("--set %s: unknown key %s (did you mean %s?): %w", kv, key, guess, ErrBadOverride)
+	}
+	for _, m := range mapKeys {
+		if key == m {
+			return fmt.Errorf("--set %s: %s is a map; set one entry, e.g. --set %s.NAME=value: %w", kv, key, key, ErrBadOverride)
+		}
+	}
+	return fmt.Errorf("--set %s: unknown key %s: %w such as deployment.replicas, environments.%s.replicas or deployment.env.NAME",
+		kv, key, ErrBadOverride, firstOr(envs, "prod"))
 }
 
 // EnvName is the environment variable that overrides key:

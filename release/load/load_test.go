@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"strings"
 	"testing"
 
@@ -83,5 +84,39 @@ func TestErrors(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got, want := EnvName("environments.prod-eu.dist_port"), "RELGEN_ENVIRONMENTS_PROD_EU_DIST_PORT"; got != want {
 		t.Errorf("EnvName = %q, want %q", got, want)
+	}
+}
+
+// TestSetEntry: --set reaches one entry of a map-valued key, keeping the
+// entry's case, and an unknown key gets the closest known one.
+func TestSetEntry(t *testing.T) {
+	withEnv := strings.Replace(config, "  replicas: 2\n", "  replicas: 2\n  env: {HOST: example.com}\n", 1)
+	cfg, err := Bytes("relgen.yaml", []byte(withEnv), WithSet([]string{
+		"deployment.env.LOG_LEVEL=debug", "deployment.env.HOST=other.example.com",
+		"environments.prod.labels.app.kubernetes.io/part-of=shop", "deployment.resources.requests.cpu=250m",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Deployment.Env, map[string]string{"HOST": "other.example.com", "LOG_LEVEL": "debug"}; !maps.Equal(got, want) {
+		t.Errorf("deployment.env = %v, want %v", got, want)
+	}
+	if got := cfg.Environments["prod"].Labels["app.kubernetes.io/part-of"]; got != "shop" {
+		t.Errorf("environments.prod.labels = %v, want app.kubernetes.io/part-of: shop", cfg.Environments["prod"].Labels)
+	}
+	if cfg.Deployment.Resources == nil || cfg.Deployment.Resources.Requests["cpu"] != "250m" {
+		t.Errorf("deployment.resources = %+v, want requests.cpu 250m", cfg.Deployment.Resources)
+	}
+	for _, tt := range []struct{ set, want string }{
+		{"deployment.replicsa=3", "--set deployment.replicsa=3: unknown key deployment.replicsa (did you mean deployment.replicas?)"},
+		{"environments.prod.replica=3", "(did you mean environments.prod.replicas?)"},
+		{"deployment.env=X", "deployment.env is a map; set one entry, e.g. --set deployment.env.NAME=value"},
+		{"deployment.replicas", "--set deployment.replicas: want key=value with a config key (no =)"},
+		{"nothing.like.it=1", "unknown key nothing.like.it: want key=value with a config key such as deployment.replicas"},
+	} {
+		_, err := Bytes("relgen.yaml", []byte(config), WithSet([]string{tt.set}))
+		if !errors.Is(err, ErrBadOverride) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("--set %s: %v, want ErrBadOverride saying %q", tt.set, err, tt.want)
+		}
 	}
 }

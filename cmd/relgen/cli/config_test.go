@@ -149,11 +149,11 @@ func TestBadOverrides(t *testing.T) {
 		want string
 	}{
 		{name: "set with an unknown key", args: []string{"--set", "deployment.replicsa=3"},
-			want: "relgen: --set deployment.replicsa=3: want key=value with a config key such as deployment.replicas or environments.prod.replicas\n"},
+			want: "relgen: --set deployment.replicsa=3: unknown key deployment.replicsa (did you mean deployment.replicas?): want key=value with a config key\n"},
 		{name: "set without a value", args: []string{"--set", "deployment.replicas"},
 			want: "relgen: --set deployment.replicas: want key=value"},
 		{name: "set for an environment the file does not have", args: []string{"--set", "environments.qa.replicas=1"},
-			want: "relgen: --set environments.qa.replicas=1: want key=value"},
+			want: "relgen: --set environments.qa.replicas=1: the file has no environment qa (it has: prod, staging); add it under environments first"},
 		// A bad value is blamed on where it came from, not on the file.
 		{name: "env value that is no number", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "lots"},
 			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: cannot parse value"},
