@@ -15,6 +15,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
@@ -76,6 +77,29 @@ func (b *Bundle) WriteYAML(w io.Writer) error {
 		buf.Write(y)
 	}
 	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// WriteJSON writes the bundle as one JSON v1 List, as kubectl get -o json
+// prints several objects; kubectl apply -f - reads it.
+func (b *Bundle) WriteJSON(w io.Writer) error {
+	list := corev1.List{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "List"}}
+	for _, o := range b.Objects {
+		m, err := plain(o)
+		if err != nil {
+			return err
+		}
+		j, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
+		}
+		list.Items = append(list.Items, runtime.RawExtension{Raw: j})
+	}
+	out, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(out, '\n'))
 	return err
 }
 

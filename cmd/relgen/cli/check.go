@@ -87,6 +87,6 @@ environment on stdout for CI.`,
 		},
 	}
 	o.addFlags(cmd, "environment to check (default: every environment)")
-	cmd.Flags().StringVar(&o.Output, "output", o.Output, "text, or json for CI")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
 	return cmd
 }

@@ -85,7 +85,7 @@ only_in_to and changes (object, path, from/to values or the line diff).`,
 	f.StringVar(&o.ImageB, "image-b", "", "image reference of ENV_B only, to compare two builds")
 	f.StringVar(&o.RecordB, "record-b", "", "build record of ENV_B only, to compare two builds")
 	f.BoolVar(&o.AllowImageChange, "allow-image-change", false, "exit 0 even when the sides run different images")
-	f.StringVar(&o.Output, "output", o.Output, "text, or json for CI")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
 	cmd.MarkFlagsMutuallyExclusive("image", "record")
 	cmd.MarkFlagsMutuallyExclusive("image-b", "record-b")
 	return cmd

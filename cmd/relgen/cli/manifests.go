@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -16,31 +17,59 @@ import (
 
 // ManifestsOptions are the flags of relgen manifests.
 type ManifestsOptions struct {
-	Env       string
+	Env string
+	// Output is the format on stdout: yaml or json (a v1 List).
+	Output    string
 	OutputDir string
 	Kustomize string
 	Image     string
 	Record    string
 }
 
+// Output formats of relgen manifests (-o).
+var manifestFormats = []string{"yaml", "json"}
+
+// checkOutput refuses the uses of -o, --output-dir and --kustomize that
+// mean something else than what the user probably wanted, saying which
+// flag does that: kubectl users write -o yaml for a format, helm template
+// users --output-dir for a directory.
+func (o *ManifestsOptions) checkOutput() error {
+	switch {
+	case !slices.Contains(manifestFormats, o.Output):
+		return fmt.Errorf("-o/--output %s: the output format is yaml or json; to write one file per object into a directory, use --output-dir %s", o.Output, o.Output)
+	case o.OutputDir != "" && slices.Contains(manifestFormats, o.OutputDir):
+		return fmt.Errorf("--output-dir %s: names a directory; for the %s format use -o %s (a directory really named %s: --output-dir ./%s)", o.OutputDir, o.OutputDir, o.OutputDir, o.OutputDir, o.OutputDir)
+	case o.Output != "yaml" && (o.OutputDir != "" || o.Kustomize != ""):
+		return fmt.Errorf("-o %s prints to stdout; --output-dir and --kustomize write YAML files; use one or the other", o.Output)
+	}
+	return nil
+}
+
 func newManifestsCommand(g *GlobalOptions) *cobra.Command {
-	o := &ManifestsOptions{}
+	o := &ManifestsOptions{Output: "yaml"}
 	cmd := &cobra.Command{
 		Use:   "manifests --env ENV",
 		Short: "Print one environment's Kubernetes bundle",
-		Long: `Print the Kubernetes bundle of one environment as multi-document YAML,
-ready for kubectl apply -f -: ConfigMap (vm.args, discovery config),
-headless and ClusterIP Services, Deployment, PodDisruptionBudget and
-NetworkPolicy. Every part is cross-checked before anything is printed.
+		Long: `Print the Kubernetes bundle of one environment as multi-document YAML
+(or, with -o json, one JSON v1 List), ready for kubectl apply -f -:
+ConfigMap (vm.args, discovery config), headless and ClusterIP Services,
+Deployment, PodDisruptionBudget and NetworkPolicy. Every part is
+cross-checked before anything is printed. --output-dir DIR writes one file
+per object instead (like helm template --output-dir); --kustomize DIR adds a
+kustomization.yaml, making DIR a kustomize base.
 
 The image is pinned by digest when --record (from relgen build) or an
 --image REF@sha256:... is given; otherwise it is repository:version, which
 a protected environment refuses.`,
 		Example: `  relgen manifests --env prod | kubectl apply -f -
-  relgen manifests --env staging --record build.json -o deploy/staging
+  relgen manifests --env staging --record build.json -o json
+  relgen manifests --env staging --record build.json --output-dir deploy/staging
   relgen manifests --env prod --record build.json --kustomize deploy/base`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkOutput(); err != nil {
+				return err
+			}
 			b, err := o.generate(cmd, g)
 			if err != nil {
 				return err
@@ -50,12 +79,15 @@ a protected environment refuses.`,
 				return writeFiles(o.OutputDir, b.Files)
 			case o.Kustomize != "":
 				return writeFiles(o.Kustomize, b.KustomizeFiles)
+			case o.Output == "json":
+				return b.WriteJSON(cmd.OutOrStdout())
 			}
 			return b.WriteYAML(cmd.OutOrStdout())
 		},
 	}
 	o.addFlags(cmd, "environment to generate (a key of environments)")
-	cmd.Flags().StringVarP(&o.OutputDir, "output-dir", "o", "", "write one file per object into this directory instead of stdout")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml (multi-document) or json (a v1 List)")
+	cmd.Flags().StringVar(&o.OutputDir, "output-dir", "", "write one YAML file per object into this directory instead of stdout")
 	cmd.Flags().StringVar(&o.Kustomize, "kustomize", "", "write one file per object plus a kustomization.yaml into this directory: a kustomize base")
 	cmd.MarkFlagsMutuallyExclusive("output-dir", "kustomize")
 	return cmd
