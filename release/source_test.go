@@ -70,7 +70,12 @@ func TestParseSourceErrors(t *testing.T) {
 		name, file, text string
 		want             string
 	}{
-		{name: "yaml syntax", file: "relgen.yaml", text: "release:\n  name: [myapp\n", want: "relgen.yaml: yaml: line 1: did not find expected ',' or ']'"},
+		{name: "yaml syntax: line, column and the line", file: "relgen.yaml", text: "release:\n  name: [myapp\n",
+			want: "relgen.yaml:2:9: sequence end token ']' not found, at \"  name: [myapp\""},
+		{name: "yaml tab", file: "relgen.yaml", text: "release:\n\tname: myapp\n",
+			want: "relgen.yaml:2:1: found character '\\t' that cannot start any token (YAML indents with spaces, not tabs), at \"\\tname: myapp\""},
+		{name: "yaml unclosed quote", file: "relgen.yaml", text: "release:\n  name: \"myapp\nimage: {}\n",
+			want: "relgen.yaml:2:9: could not find end character of double-quoted text"},
 		{name: "yaml duplicate keys, one line each", file: "relgen.yaml", text: "a: 1\na: 2\nb: 1\nb: 2\n",
 			want: "relgen.yaml:2: mapping key \"a\" already defined at line 1\nrelgen.yaml:4: mapping key \"b\" already defined at line 3"},
 		{name: "yaml list", file: "relgen.yaml", text: "- a\n", want: "relgen.yaml:1: cannot unmarshal !!seq into map[string]interface {}"},

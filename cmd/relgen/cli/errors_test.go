@@ -24,9 +24,8 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // file, because the missing file is the case.
 var errorCases = []string{"missing-file"}
 
-// unlocated cases name the file but cannot name a line: there is no
-// file, or the YAML is not a document yet.
-var unlocated = map[string]bool{"missing-file": true, "bad-syntax": true}
+// unlocated cases name the file but cannot name a line: there is no file.
+var unlocated = map[string]bool{"missing-file": true}
 
 // TestErrorMessages runs relgen manifests --env prod on each bad config
 // under testdata/errors and compares stderr with NAME.golden (rewrite with
@@ -59,7 +58,7 @@ func TestErrorMessages(t *testing.T) {
 			}
 			testutil.Golden(t, "testdata/errors/"+name+".golden", []byte(stderr))
 
-			located := regexp.MustCompile(`^relgen: ` + regexp.QuoteMeta(file) + `:[1-9][0-9]*: \S`)
+			located := regexp.MustCompile(`^relgen: ` + regexp.QuoteMeta(file) + `:[1-9][0-9]*(:[1-9][0-9]*)?: \S`)
 			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 			for _, l := range lines {
 				switch {
@@ -68,7 +67,7 @@ func TestErrorMessages(t *testing.T) {
 						t.Errorf("stderr line %q does not start with relgen: %s: ", l, file)
 					}
 				case !located.MatchString(l):
-					t.Errorf("stderr line %q does not start with relgen: %s:LINE: ", l, file)
+					t.Errorf("stderr line %q does not start with relgen: %s:LINE[:COLUMN]: ", l, file)
 				}
 			}
 			if name == "several" && len(lines) < 7 {
