@@ -184,12 +184,29 @@ func (s *Source) UnknownKeys() error {
 	var errs []error
 	walkUnknown(reflect.TypeOf(Config{}), s.Raw, "", func(path, key string, known []string) {
 		msg := "unknown key"
-		if guess := closest(key, known); guess != "" {
+		if elsewhere := misplaced(key); elsewhere != "" {
+			msg += fmt.Sprintf(" here (did you mean %s?)", elsewhere)
+		} else if guess := closest(key, known); guess != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", guess)
 		}
 		errs = append(errs, s.Origin.errorf(path, "%s", msg))
 	})
 	return errors.Join(errs...)
+}
+
+// misplaced returns where in the schema a key named key lives, for a key
+// written in the wrong section (env: at the top instead of under
+// deployment:): a base section's path first, else an environment's.
+func misplaced(key string) string {
+	keys, mapKeys := schemaKeys([]string{"<env>"})
+	for _, base := range []bool{true, false} {
+		for _, p := range append(keys, mapKeys...) {
+			if strings.HasPrefix(p, "environments.") != base && (p == key || strings.HasSuffix(p, "."+strings.ToLower(key))) {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // fields lists a struct type's keys, squashed embedded structs included.

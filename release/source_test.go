@@ -108,6 +108,12 @@ func TestUnknownKeys(t *testing.T) {
 			}},
 		{name: "nested struct", text: "release:\n  cookie: {secert: x}\n", want: []string{"relgen.yaml:2: release.cookie.secert: unknown key (did you mean secret?)"}},
 		{name: "no suggestion when far", text: "colour: blue\n", want: []string{"relgen.yaml:1: colour: unknown key"}},
+		{name: "misplaced keys name their section", text: "env: {A: b}\nreplicas: 3\nnamespace: x\ndeployment: {discovery: peerage}\n", want: []string{
+			"relgen.yaml:4: deployment.discovery: unknown key here (did you mean cluster.discovery?)",
+			"relgen.yaml:1: env: unknown key here (did you mean deployment.env?)",
+			"relgen.yaml:3: namespace: unknown key here (did you mean environments.<env>.namespace?)",
+			"relgen.yaml:2: replicas: unknown key here (did you mean deployment.replicas?)",
+		}},
 		{name: "all reported", text: "imag: {}\nrelease: {nmae: x}\n", want: []string{
 			"relgen.yaml:1: imag: unknown key (did you mean image?)",
 			"relgen.yaml:2: release.nmae: unknown key (did you mean name?)",
