@@ -57,10 +57,23 @@ func ResolveBase(ctx context.Context, spec string, p v1.Platform, keychain authn
 	}
 	img, err := remote.Image(ref, remote.WithContext(ctx), remote.WithPlatform(p), remote.WithAuthFromKeychain(keychain))
 	if err != nil {
-		return nil, fmt.Errorf("base %s: %w", spec, err)
+		return nil, &PullError{Ref: spec, Registry: ref.Context().RegistryStr(), Err: err}
 	}
 	return img, nil
 }
+
+// PullError is a base image that could not be pulled from its registry;
+// callers add what to check, and the offline alternatives.
+type PullError struct {
+	Ref, Registry string
+	Err           error
+}
+
+func (e *PullError) Error() string {
+	return fmt.Sprintf("base %s: pulling from registry %s: %v", e.Ref, e.Registry, e.Err)
+}
+
+func (e *PullError) Unwrap() error { return e.Err }
 
 // imageForPlatform finds the image for p in a layout's index, descending
 // into nested indexes. A lone image without platform data is taken as is.

@@ -45,6 +45,10 @@ type Project struct {
 // discoveryDeps maps a dependency to its strategy, in order of
 // preference: a project that added libcluster or peerage uses it, while
 // dns_cluster comes with every new Phoenix app.
+// ErrNoMixProject is returned by Detect for a directory without mix.exs:
+// the release name would only be a guess from the directory's name.
+var ErrNoMixProject = errors.New("no mix.exs")
+
 var discoveryDeps = []struct{ dep, strategy string }{
 	{"libcluster", discovery.LibclusterDNS},
 	{"peerage", discovery.Peerage},
@@ -54,8 +58,8 @@ var discoveryDeps = []struct{ dep, strategy string }{
 // Detect reads the project in fsys, the directory relgen.yaml goes into:
 // mix.exs, an umbrella's apps/*/mix.exs, Distillery's rel/config.exs and
 // config/*.exs.
-// dirName names the project when mix.exs does not. Only I/O errors other
-// than a missing file are returned.
+// dirName names the project when mix.exs names no app. Without a mix.exs
+// there is nothing to read the release from: ErrNoMixProject.
 func Detect(fsys fs.FS, dirName string) (Project, error) {
 	p := Project{Kind: release.KindMix, Discovery: discovery.None, DiscoveryConfig: release.DiscoveryConfigFile, Version: DefaultVersion}
 	src, err := readOptional(fsys, "mix.exs")
@@ -63,9 +67,7 @@ func Detect(fsys fs.FS, dirName string) (Project, error) {
 		return p, err
 	}
 	if src == "" {
-		p.Name = NameFromDir(dirName)
-		p.Found = append(p.Found, fmt.Sprintf("No mix.exs found: release name from the directory, version %s.", DefaultVersion))
-		return p, nil
+		return p, ErrNoMixProject
 	}
 	m := ParseMix(src)
 	deps := m.Deps

@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"errors"
 	"cmp"
 	"os"
 	"path/filepath"
@@ -43,15 +44,12 @@ func TestDetect(t *testing.T) {
 }
 
 func TestDetectWithoutMixExs(t *testing.T) {
-	got, err := Detect(fstest.MapFS{"README.md": {Data: []byte("hi")}}, "My-Service 2")
-	if err != nil {
-		t.Fatal(err)
+	if _, err := Detect(fstest.MapFS{"README.md": {Data: []byte("hi")}}, "My-Service 2"); !errors.Is(err, ErrNoMixProject) {
+		t.Errorf("Detect without mix.exs = %v, want ErrNoMixProject (the name would be a guess)", err)
 	}
-	if got.Name != "my_service_2" || got.Version != DefaultVersion || got.Kind != "mix" || got.Discovery != "none" {
-		t.Errorf("Detect without mix.exs = %+v", got)
-	}
-	// An app-less root (an umbrella without releases) also falls back.
-	got, err = Detect(fstest.MapFS{"mix.exs": {Data: []byte(`def project, do: [apps_path: "apps"]`)}}, "/src/acme")
+	// An app-less root (an umbrella without releases) names the release
+	// after the directory, and says so.
+	got, err := Detect(fstest.MapFS{"mix.exs": {Data: []byte(`def project, do: [apps_path: "apps"]`)}}, "/src/acme")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -143,8 +144,15 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		if dir == "" {
 			return nil, cfg.Errorf("release.path", "is required: the built release directory to pack")
 		}
+		if err := releaseDir(cfg, o.ReleaseDirs[p.String()], dir); err != nil {
+			return nil, err
+		}
 		base, err := image.ResolveBase(ctx, cfg.Image.Base, p, nil)
-		if err != nil {
+		var pull *image.PullError
+		if errors.As(err, &pull) && ctx.Err() == nil {
+			return nil, cfg.Errorf("image.base", "%w; check the name, the network and your credentials for %s (docker login %s), "+
+				"or build offline: image.base: scratch, oci-layout:DIR or tarball:FILE", err, pull.Registry, pull.Registry)
+		} else if err != nil {
 			return nil, cfg.Errorf("image.base", "%w", err)
 		}
 		targets = append(targets, image.Target{Dir: dir, Platform: p, Base: base})
@@ -173,6 +181,24 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		warn(cmd, msg)
 	}
 	return res, nil
+}
+
+// releaseDir refuses a release directory that does not exist, naming the
+// path and where it came from (--release-dir, else release.path).
+func releaseDir(cfg *release.Config, flagDir, dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil && fi.IsDir() {
+		return nil
+	}
+	why := "does not exist"
+	if err == nil {
+		why = "is not a directory"
+	}
+	hint := "build the release first (relgen build runs release.build unless --skip-build; mix release writes _build/prod/rel/NAME)"
+	if flagDir != "" {
+		return fmt.Errorf("--release-dir: %s %s; %s", dir, why, hint)
+	}
+	return cfg.Errorf("release.path", "%s %s (relative paths start at the config file's directory); %s, or point release.path at it", dir, why, hint)
 }
 
 // buildTimeDiscovery words what goes wrong when the release would undo

@@ -152,6 +152,18 @@ func TestBuildCommandErrors(t *testing.T) {
 			},
 			want: "release.version: is 9.9.9 but the release directory holds version 0.1.0",
 		},
+		{
+			name: "no release directory",
+			edit: func(t *testing.T, dir string) { _ = os.RemoveAll(filepath.Join(dir, "rel")) },
+			want: "relgen.yaml:4: release.path: ",
+		},
+		{
+			name: "no release directory, named as such",
+			edit: func(t *testing.T, dir string) { _ = os.RemoveAll(filepath.Join(dir, "rel")) },
+			want: "/rel does not exist (relative paths start at the config file's directory); build the release first",
+		},
+		{name: "no --release-dir", args: []string{"--skip-build", "--release-dir", "linux/amd64=/nonexistent/rel"},
+			want: "relgen: --release-dir: /nonexistent/rel does not exist; build the release first"},
 		{name: "bad platform", args: []string{"--platform", "amd64"}, want: `platform "amd64": want OS/ARCH`},
 		{name: "two platforms, one dir", args: []string{"--platform", "linux/amd64,linux/arm64"}, want: "--release-dir linux/amd64=DIR is missing"},
 		{name: "own app missing", extra: "  app_layers: [nope]\n", want: `own app "nope" not found`},
@@ -267,5 +279,31 @@ func TestCancelSurvives(t *testing.T) {
 	var fe *release.FieldError
 	if !errors.As(err, &fe) || fe.Path != "image.base" {
 		t.Errorf("build with a cancelled context = %v, want it located at image.base", err)
+	}
+}
+
+// TestBuildUnpullableBase: a base image the registry does not have is
+// blamed on image.base, naming the registry and the offline choices.
+func TestBuildUnpullableBase(t *testing.T) {
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	host := strings.TrimPrefix(s.URL, "http://")
+	cfg := buildProject(t, host+"/acme/benchapp", "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), "base: scratch", "base: "+host+"/nothing/here:1", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+	for _, want := range []string{
+		"relgen.yaml:8: image.base: base " + host + "/nothing/here:1: pulling from registry " + host + ": ",
+		"check the name, the network and your credentials for " + host + " (docker login " + host + ")",
+		"or build offline: image.base: scratch, oci-layout:DIR or tarball:FILE",
+	} {
+		if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, want)
+		}
 	}
 }

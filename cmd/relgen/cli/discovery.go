@@ -38,6 +38,11 @@ the config/runtime.exs block that reads them.`,
 			if err != nil {
 				return err
 			}
+			if p := rt.Plan; p.Config == "" && p.Elixir == "" && len(p.Env) == 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "relgen: discovery is %s in environment %s (%s): the nodes do not look for each other, so there is nothing to add; set cluster.discovery to cluster them\n",
+					spec.Discovery, o.Env, spec.KeyPath("discovery"))
+				return nil
+			}
 			p := rt.Plan
 			out := p.Config
 			if o.Format == "elixir" {

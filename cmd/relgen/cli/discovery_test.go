@@ -8,6 +8,7 @@ import (
 func TestDiscovery(t *testing.T) {
 	for _, tc := range []struct {
 		name, config, format string
+		set                  []string
 		want, wantErr        []string
 	}{
 		{name: "peerage erlang", config: seed, format: "erlang", want: []string{
@@ -21,9 +22,12 @@ func TestDiscovery(t *testing.T) {
 			"the pods get LIBCLUSTER_POLLING_INTERVAL=10000", "the pods get LIBCLUSTER_NAMESPACE=my-app-staging"}},
 		{name: "libcluster env route, no file", config: "../../../examples/mix/relgen.yaml", format: "erlang", wantErr: []string{
 			"discovery libcluster-kubernetes mounts no config file in environment staging"}},
+		{name: "none, elixir", config: seed, format: "elixir", set: []string{"--set", "cluster.discovery=none"}, wantErr: []string{
+			"relgen: discovery is none in environment staging (cluster.discovery): the nodes do not look for each other, so there is nothing to add; set cluster.discovery to cluster them\n"}},
+		{name: "none, erlang", config: seed, format: "erlang", set: []string{"--set", "cluster.discovery=none"}, wantErr: []string{"so there is nothing to add"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := run(t, "discovery", "-f", tc.config, "--env", "staging", "--format", tc.format)
+			code, out, errOut := run(t, append([]string{"discovery", "-f", tc.config, "--env", "staging", "--format", tc.format}, tc.set...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -47,3 +51,4 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("bad --format: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+

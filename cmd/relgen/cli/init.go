@@ -67,7 +67,9 @@ func (o *InitOptions) write(file string) (scaffold.Project, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return p, fmt.Errorf("%s: the project directory %s does not exist", file, filepath.Dir(file))
 	}
-	if p, err = scaffold.Detect(os.DirFS(dir), filepath.Base(dir)); err != nil {
+	if p, err = scaffold.Detect(os.DirFS(dir), filepath.Base(dir)); errors.Is(err, scaffold.ErrNoMixProject) {
+		return p, fmt.Errorf("%s: no mix.exs in %s: relgen init reads the release name, version and clustering deps from the Mix project; run it in the project's root or pass -f PROJECT_DIR/relgen.yaml", file, dir)
+	} else if err != nil {
 		return p, err
 	}
 	data, err := scaffold.Render(p)

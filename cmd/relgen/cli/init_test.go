@@ -39,7 +39,6 @@ func TestInitGeneratesWorkingConfig(t *testing.T) {
 		{name: "libcluster", mix: mixExs("my_app", "libcluster", "dns_cluster"), wantKind: "mix", wantDisc: "libcluster-dns"},
 		{name: "distillery peerage", mix: mixExs("myapp", "distillery", "peerage"), distillery: "release :myapp do\nend\n",
 			wantKind: "distillery", wantDisc: "peerage"},
-		{name: "no mix.exs", wantKind: "mix", wantDisc: "none"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "my-project")
@@ -145,5 +144,21 @@ func TestInitKeepsExistingConfig(t *testing.T) {
 	code, _, stderr = run(t, "init", "-f", "missing/relgen.yaml")
 	if code != 1 || stderr != "relgen: missing/relgen.yaml: the project directory missing does not exist\n" {
 		t.Errorf("init into a missing directory: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestInitWithoutMixExs: without mix.exs there is no release to read, so
+// init says so and writes nothing rather than naming the release after
+// the directory.
+func TestInitWithoutMixExs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my-project")
+	write(t, dir, "README.md", "not a Mix project")
+	cfg := filepath.Join(dir, "relgen.yaml")
+	code, stdout, stderr := run(t, "init", "-f", cfg)
+	if want := "relgen: " + cfg + ": no mix.exs in " + dir + ": relgen init reads the release name"; code != 1 || stdout != "" || !strings.HasPrefix(stderr, want) {
+		t.Errorf("init without mix.exs: exit %d, stdout %q, stderr %q; want 1 and %q...", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(cfg); err == nil {
+		t.Errorf("init wrote %s without a mix.exs", cfg)
 	}
 }
