@@ -1,8 +1,8 @@
 package scaffold
 
 import (
-	"errors"
 	"cmp"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"

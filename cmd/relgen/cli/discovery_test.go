@@ -51,4 +51,3 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("bad --format: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
-
