@@ -331,7 +331,7 @@ func (o *BuildOptions) publish(ctx context.Context, cfg *release.Config, res *im
 			popts = append(popts, image.WithPushProgress(pushProgress(stderr)))
 		}
 		if _, err := image.Push(ctx, res, cfg.Image.Repository, popts...); err != nil {
-			return "", err
+			return "", o.pushFailed(err)
 		}
 		tags = []string{tag}
 	}
@@ -345,6 +345,24 @@ func (o *BuildOptions) publish(ctx context.Context, cfg *release.Config, res *im
 		}
 	}
 	return rec.Reference, nil
+}
+
+// pushFailed says, for a push that failed after the image was written to
+// disk, what was written and that --push=false skips the push; no record
+// is written, since nothing was published.
+func (o *BuildOptions) pushFailed(err error) error {
+	var written []string
+	if o.OCILayout != "" {
+		written = append(written, "an OCI layout in "+o.OCILayout)
+	}
+	if o.Tarball != "" {
+		written = append(written, "a tarball at "+o.Tarball)
+	}
+	if len(written) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; the image was written as %s, but not pushed and no record was written (--push=false builds without pushing)",
+		err, strings.Join(written, " and "))
 }
 
 // pushProgress redraws one status line on the terminal.

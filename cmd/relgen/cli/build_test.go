@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -300,5 +301,32 @@ func TestBuildUnpullableBase(t *testing.T) {
 		if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, want)
 		}
+	}
+}
+
+// TestBuildPushFailsAfterWriting: when the push fails after --oci-layout
+// and --tarball were written, the error says what is on disk and how to
+// skip the push, and no record is written.
+func TestBuildPushFailsAfterWriting(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "denied", http.StatusForbidden)
+	}))
+	t.Cleanup(s.Close)
+	cfg := buildProject(t, strings.TrimPrefix(s.URL, "http://")+"/acme/benchapp", "")
+	dir := t.TempDir()
+	layout, tarball, record := filepath.Join(dir, "layout"), filepath.Join(dir, "image.tar"), filepath.Join(dir, "build.json")
+	code, stdout, stderr := run(t, "-f", cfg, "build", "--skip-build", "--oci-layout", layout, "--tarball", tarball, "--record", record)
+	want := "; the image was written as an OCI layout in " + layout + " and a tarball at " + tarball +
+		", but not pushed and no record was written (--push=false builds without pushing)\n"
+	if code != 1 || stdout != "" || !strings.HasSuffix(stderr, want) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and a message ending %q", code, stdout, stderr, want)
+	}
+	for _, p := range []string{layout, tarball} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was not written: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(record); err == nil {
+		t.Errorf("a record was written for an image that was not pushed")
 	}
 }
