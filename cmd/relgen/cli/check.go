@@ -86,7 +86,8 @@ environment on stdout for CI.`,
 			return errors.Join(errs...)
 		},
 	}
-	o.addFlags(cmd, "environment to check (default: every environment)")
+	o.addFlags(cmd, g, "environment to check (default: every environment)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
+	completeValues(cmd, "output", "text", "json")
 	return cmd
 }

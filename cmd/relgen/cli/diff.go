@@ -58,6 +58,12 @@ only_in_to and changes (object, path, from/to values or the line diff).`,
   relgen diff staging prod --record build.json --output json
   relgen diff prod prod --record deployed.json --record-b build.json --allow-image-change`,
 		Args: cobra.ExactArgs(2),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) >= 2 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return environmentNames(g), cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Output != "text" && o.Output != "json" {
 				return fmt.Errorf("--output %q: want text or json", o.Output)
@@ -86,6 +92,7 @@ only_in_to and changes (object, path, from/to values or the line diff).`,
 	f.StringVar(&o.RecordB, "record-b", "", "build record of ENV_B only, to compare two builds")
 	f.BoolVar(&o.AllowImageChange, "allow-image-change", false, "exit 0 even when the sides run different images")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
+	completeValues(cmd, "output", "text", "json")
 	cmd.MarkFlagsMutuallyExclusive("image", "record")
 	cmd.MarkFlagsMutuallyExclusive("image-b", "record-b")
 	return cmd

@@ -62,7 +62,8 @@ the config/runtime.exs block that reads them.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.Env, "env", "", "environment (a key of environments)")
+	envFlag(cmd, g, &o.Env, "environment (a key of environments)")
 	cmd.Flags().StringVar(&o.Format, "format", o.Format, "erlang (the mounted config file) or elixir (a config/*.exs snippet)")
+	completeValues(cmd, "format", "erlang", "elixir")
 	return cmd
 }

@@ -85,8 +85,9 @@ a protected environment refuses.`,
 			return b.WriteYAML(cmd.OutOrStdout())
 		},
 	}
-	o.addFlags(cmd, "environment to generate (a key of environments)")
+	o.addFlags(cmd, g, "environment to generate (a key of environments)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml (multi-document) or json (a v1 List)")
+	completeValues(cmd, "output", manifestFormats...)
 	cmd.Flags().StringVar(&o.OutputDir, "output-dir", "", "write one YAML file per object into this directory instead of stdout")
 	cmd.Flags().StringVar(&o.Kustomize, "kustomize", "", "write one file per object plus a kustomization.yaml into this directory: a kustomize base")
 	cmd.MarkFlagsMutuallyExclusive("output-dir", "kustomize")
@@ -94,9 +95,9 @@ a protected environment refuses.`,
 }
 
 // addFlags registers the flags that choose the environment and the image.
-func (o *ManifestsOptions) addFlags(cmd *cobra.Command, envUsage string) {
+func (o *ManifestsOptions) addFlags(cmd *cobra.Command, g *GlobalOptions, envUsage string) {
 	f := cmd.Flags()
-	f.StringVar(&o.Env, "env", "", envUsage)
+	envFlag(cmd, g, &o.Env, envUsage)
 	f.StringVar(&o.Image, "image", "", "image reference, preferably REPO@sha256:DIGEST")
 	f.StringVar(&o.Record, "record", "", "build record written by relgen build --record; pins the image by digest")
 	cmd.MarkFlagsMutuallyExclusive("image", "record")

@@ -78,7 +78,7 @@ and roll it out as docs/security.md describes.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.Env, "env", "", "environment (a key of environments)")
+	envFlag(cmd, g, &o.Env, "environment (a key of environments)")
 	cmd.Flags().BoolVar(&o.TLS, "tls", false, "print the TLS distribution Secret (cluster.tls.secret) with a fresh CA and node certificate")
 	cmd.Flags().DurationVar(&o.Validity, "validity", o.Validity, "with --tls: how long the CA and node certificate are valid")
 	return cmd

@@ -42,7 +42,7 @@ error unless written ${VAR:-default}.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&o.Env, "env", "", "environment to render (a key of environments)")
+	envFlag(cmd, g, &o.Env, "environment to render (a key of environments)")
 	cmd.Flags().BoolVar(&o.Resolve, "resolve", false, "substitute ${VAR} from the current environment")
 	return cmd
 }
