@@ -39,6 +39,12 @@ type Options struct {
 	// built-in one for the release kind.
 	VMArgsName     string
 	VMArgsTemplate string
+	// ImageWarnings reports the image problems that are about what gets
+	// deployed rather than whether the bundle is consistent (no image to
+	// name, an unpinned image in a protected environment) as Warnings
+	// instead of errors; relgen check sets it. The bundle then names
+	// image.repository alone when there is no image.
+	ImageWarnings bool
 }
 
 // Bundle is one environment's generated objects plus the runtime files
@@ -71,7 +77,7 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 	}
 	b := &Bundle{Spec: spec, VMArgs: rt.VMArgs, DiscoveryConfig: rt.Plan.Config, RemoteVMArgs: rt.RemoteVMArgs, SSLDist: rt.SSLDist,
 		Plan: rt.Plan, vmArgsName: rt.VMArgsName}
-	if b.Image, err = imageRef(spec, opts.Image, &b.Warnings); err != nil {
+	if b.Image, err = imageRef(spec, opts, &b.Warnings); err != nil {
 		return nil, err
 	}
 	cm := configMap(spec, b)
@@ -176,11 +182,17 @@ type UnpinnedError struct {
 func (e *UnpinnedError) Error() string { return "image " + e.Ref + " is not pinned by digest" }
 
 // imageRef picks the image reference and enforces digest pinning in
-// protected environments.
-func imageRef(spec *release.Spec, ref string, warnings *[]error) (string, error) {
+// protected environments (or warns, under opts.ImageWarnings).
+func imageRef(spec *release.Spec, opts Options, warnings *[]error) (string, error) {
+	ref := opts.Image
 	if ref == "" {
 		if spec.Release.Version == "" {
-			return "", spec.Errorf("release.version", "%w", ErrNoImage)
+			err := spec.Errorf("release.version", "%w", ErrNoImage)
+			if !opts.ImageWarnings {
+				return "", err
+			}
+			*warnings = append(*warnings, err)
+			return spec.Image.Repository, nil
 		}
 		ref = spec.Image.Repository + ":" + spec.Release.Version
 	}
@@ -191,9 +203,12 @@ func imageRef(spec *release.Spec, ref string, warnings *[]error) (string, error)
 	if _, pinned := parsed.(name.Digest); pinned {
 		return ref, nil
 	}
-	unpinned := &UnpinnedError{Ref: ref}
+	var unpinned error = &UnpinnedError{Ref: ref}
 	if spec.Protected {
-		return "", spec.Errorf("protected", "%w", unpinned)
+		unpinned = spec.Errorf("protected", "%w", unpinned)
+		if !opts.ImageWarnings {
+			return "", unpinned
+		}
 	}
 	*warnings = append(*warnings, unpinned)
 	return ref, nil

@@ -4,15 +4,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
+	"slices"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
+
+	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/release"
 )
 
 // CheckOptions are the flags of relgen check.
 type CheckOptions struct {
 	ManifestsOptions
 	Output string
+	// Strict makes warnings errors.
+	Strict bool
 }
 
 // checkResult is one environment's outcome in --output json.
@@ -34,19 +41,25 @@ func newCheckCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Generate the bundle of one environment (--env), or of every environment,
 and run every cross-check (names agree, every ${VAR} and $(VAR) has a
 source, Services select the pods, discovery queries the headless Service,
-cookie from a Secret, image pinned by digest in protected environments,
-and under cluster.tls / cluster.epmd: certificates mounted where the
-ssl_dist_optfile reads them, the CA it trusts being the mounted one, remote
-shells in the nodes' distribution mode, nothing opening epmd's port when
-epmd is off) without writing anything. Exit status 0 means every bundle is consistent;
-problems and warnings go to stderr. --output json prints one result per
-environment on stdout for CI.`,
-		Example: `  relgen check --record build.json
-  relgen check --env prod --record build.json --output json`,
+cookie from a Secret, and under cluster.tls / cluster.epmd: certificates
+mounted where the ssl_dist_optfile reads them, the CA it trusts being the
+mounted one, remote shells in the nodes' distribution mode, nothing opening
+epmd's port when epmd is off) without writing anything.
+
+Exit status 0 means every bundle is consistent; 1 means at least one is
+not, and the problems are on stderr. Which image gets deployed is a
+warning, not an inconsistency: an image not pinned by digest (also in a
+protected environment, which relgen manifests refuses) or no image at all
+is reported on stderr, each warning once. --strict makes warnings errors,
+for the CI step before a deploy. -o json prints one result per environment
+on stdout.`,
+		Example: `  relgen check
+  relgen check --strict --record build.json
+  relgen check --env prod --record build.json -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Output != "text" && o.Output != "json" {
-				return fmt.Errorf("--output %q: want text or json", o.Output)
+				return fmt.Errorf("-o/--output %q: want text or json", o.Output)
 			}
 			envs := []string{o.Env}
 			if o.Env == "" {
@@ -56,38 +69,86 @@ environment on stdout for CI.`,
 				}
 				envs = cfg.EnvironmentNames()
 			}
-			var results []checkResult
-			var errs []error
-			for _, env := range envs {
-				m := o.ManifestsOptions
-				m.Env = env
-				r := checkResult{Environment: env}
-				b, err := m.generate(cmd, g)
-				if err != nil {
-					errs = append(errs, err)
-					r.Errors = errorLines(err)
-				} else {
-					r.OK, r.Objects, r.Image = true, len(b.Objects), b.Image
-					for _, w := range b.Warnings {
-						r.Warnings = append(r.Warnings, withImageHint(w).Error())
-					}
-					r.Pinned = strings.Contains(b.Image, "@sha256:")
-					fmt.Fprintf(cmd.ErrOrStderr(), "relgen: %s: bundle of %d objects is consistent (image %s)\n", env, len(b.Objects), b.Image)
-				}
-				results = append(results, r)
-			}
+			results, err := o.check(g, envs)
+			o.report(cmd.ErrOrStderr(), results)
 			if o.Output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(results); err != nil {
-					return err
+				if jerr := enc.Encode(results); jerr != nil {
+					return jerr
 				}
 			}
-			return errors.Join(errs...)
+			return err
 		},
 	}
 	o.addFlags(cmd, g, "environment to check (default: every environment)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
 	completeValues(cmd, "output", "text", "json")
+	cmd.Flags().BoolVar(&o.Strict, "strict", false, "treat warnings (an image not pinned by digest, no image) as errors")
 	return cmd
+}
+
+// check generates every environment's bundle and returns the results and
+// the problems, each problem once (a mistake in a base section would
+// otherwise be reported by every environment).
+func (o *CheckOptions) check(g *GlobalOptions, envs []string) ([]checkResult, error) {
+	var results []checkResult
+	var errs []error
+	var seen []string
+	for _, env := range envs {
+		m := o.ManifestsOptions
+		m.Env = env
+		r := checkResult{Environment: env}
+		b, err := m.bundle(g, true)
+		if err == nil {
+			r.Objects, r.Image = len(b.Objects), b.Image
+			_, perr := name.NewDigest(b.Image)
+			r.Pinned = perr == nil
+			var hinted []error
+			for _, w := range b.Warnings {
+				if errors.Is(w, manifests.ErrNoImage) {
+					r.Image = ""
+				}
+				hinted = append(hinted, withImageHint(w))
+				r.Warnings = append(r.Warnings, withImageHint(w).Error())
+			}
+			if o.Strict {
+				err = errors.Join(hinted...)
+			}
+		}
+		if err != nil {
+			r.Errors = errorLines(err)
+			for _, e := range release.Split(err) {
+				if msg := e.Error(); !slices.Contains(seen, msg) {
+					seen = append(seen, msg)
+					errs = append(errs, e)
+				}
+			}
+		}
+		r.OK = err == nil
+		results = append(results, r)
+	}
+	return results, errors.Join(errs...)
+}
+
+// report prints each environment's verdict and every warning once on w;
+// under --strict the warnings are errors and main prints them.
+func (o *CheckOptions) report(w io.Writer, results []checkResult) {
+	var seen []string
+	for _, r := range results {
+		if !o.Strict {
+			for _, msg := range r.Warnings {
+				if !slices.Contains(seen, msg) {
+					seen = append(seen, msg)
+					fmt.Fprintf(w, "relgen: warning: %s\n", msg)
+				}
+			}
+		}
+		switch {
+		case r.OK && r.Image == "":
+			fmt.Fprintf(w, "relgen: %s: bundle of %d objects is consistent (no image named yet)\n", r.Environment, r.Objects)
+		case r.OK:
+			fmt.Fprintf(w, "relgen: %s: bundle of %d objects is consistent (image %s)\n", r.Environment, r.Objects, r.Image)
+		}
+	}
 }

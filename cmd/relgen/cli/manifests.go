@@ -106,6 +106,19 @@ func (o *ManifestsOptions) addFlags(cmd *cobra.Command, g *GlobalOptions, envUsa
 // generate loads the config and builds the environment's cross-checked
 // bundle, printing its warnings.
 func (o *ManifestsOptions) generate(cmd *cobra.Command, g *GlobalOptions) (*manifests.Bundle, error) {
+	b, err := o.bundle(g, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range b.Warnings {
+		warn(cmd, withImageHint(w).Error())
+	}
+	return b, nil
+}
+
+// bundle loads the config and builds the environment's cross-checked
+// bundle; image problems are warnings when imageWarnings is set.
+func (o *ManifestsOptions) bundle(g *GlobalOptions, imageWarnings bool) (*manifests.Bundle, error) {
 	cfg, spec, err := loadSpec(g, o.Env)
 	if err != nil {
 		return nil, err
@@ -117,12 +130,10 @@ func (o *ManifestsOptions) generate(cmd *cobra.Command, g *GlobalOptions) (*mani
 	if opts.Image, err = o.image(spec); err != nil {
 		return nil, err
 	}
+	opts.ImageWarnings = imageWarnings
 	b, err := manifests.Generate(spec, opts)
 	if err != nil {
 		return nil, withImageHint(err)
-	}
-	for _, w := range b.Warnings {
-		warn(cmd, withImageHint(w).Error())
 	}
 	return b, nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -30,56 +29,6 @@ func TestSecret(t *testing.T) {
 	_, again, _ := run(t, "secret", "-f", seed, "--env", "staging")
 	if again == out {
 		t.Errorf("two runs printed the same cookie")
-	}
-}
-
-func TestCheck(t *testing.T) {
-	code, out, errOut := run(t, "check", "-f", seed, "--env", "prod",
-		"--image", "registry.example.com/acme/myapp@sha256:"+strings.Repeat("ab", 32))
-	if code != 0 || out != "" {
-		t.Fatalf("relgen check: exit %d, stdout %q, stderr %s", code, out, errOut)
-	}
-	if !strings.Contains(errOut, "prod: bundle of 6 objects is consistent") {
-		t.Errorf("stderr = %q", errOut)
-	}
-	code, out, errOut = run(t, "check", "-f", seed, "--env", "prod", "--set", "environments.prod.dns_name=myapp.default.svc.cluster.local")
-	if code != 1 || out != "" || !strings.Contains(errOut, "environments.prod.dns_name") {
-		t.Errorf("relgen check with a wrong dns_name: exit %d, stdout %q, stderr %s", code, out, errOut)
-	}
-}
-
-func TestCheckEveryEnvironmentJSON(t *testing.T) {
-	code, out, errOut := run(t, "check", "-f", "../../../examples/mix/relgen.yaml", "--output", "json")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1: prod is protected and the image is not pinned\n%s", code, errOut)
-	}
-	var results []checkResult
-	if err := json.Unmarshal([]byte(out), &results); err != nil {
-		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
-	}
-	if len(results) != 2 || results[0].Environment != "prod" || results[1].Environment != "staging" {
-		t.Fatalf("results = %+v, want prod and staging", results)
-	}
-	if results[0].OK || len(results[0].Errors) != 1 || !strings.Contains(results[0].Errors[0], "environments.prod.protected") {
-		t.Errorf("prod = %+v, want one error about the unpinned image", results[0])
-	}
-	if !results[1].OK || results[1].Pinned || results[1].Objects != 9 || len(results[1].Warnings) != 1 {
-		t.Errorf("staging = %+v, want ok, 9 objects, unpinned with a warning", results[1])
-	}
-
-	code, out, errOut = run(t, "check", "-f", "../../../examples/mix/relgen.yaml", "--output", "json",
-		"--image", "registry.example.com/acme/my_app@sha256:"+strings.Repeat("cd", 32))
-	if code != 0 {
-		t.Fatalf("with a pinned image: exit %d\n%s", code, errOut)
-	}
-	results = nil
-	if err := json.Unmarshal([]byte(out), &results); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range results {
-		if !r.OK || !r.Pinned {
-			t.Errorf("%s = %+v, want ok and pinned", r.Environment, r)
-		}
 	}
 }
 
