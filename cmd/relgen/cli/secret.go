@@ -37,7 +37,13 @@ func newSecretCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Print the Secret that the environment's pods read the Erlang cookie from
 (release.cookie.secret / key), holding a fresh random cookie. This is the
 only command that prints a cookie; the bundle only references the Secret.
-Create it once per environment; every node of an environment must share it.
+
+Create it once per environment with kubectl create: every node of an
+environment must share the cookie, and each run draws a new one. The
+Secret is immutable, so applying a second one fails instead of rotating
+the cookie under running nodes (pods started after a rotation could not
+join the old ones). To rotate on purpose, delete the Secret, create a new
+one and restart every pod of the environment.
 
 With --tls, print instead the kubernetes.io/tls Secret that TLS
 distribution (cluster.tls.secret) mounts: a fresh CA (ECDSA P-256), the
@@ -46,7 +52,7 @@ signed for the cluster identity, the headless Service's DNS name
 (tls.crt, tls.key). Both are valid for --validity; the expiry goes to
 stderr. The CA's private key is not kept: to rotate, make a new Secret
 and roll it out as docs/security.md describes.`,
-		Example: `  relgen secret --env prod | kubectl apply -f -
+		Example: `  relgen secret --env prod | kubectl create -f -
   relgen secret --env prod --tls --validity 2160h | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -22,6 +22,11 @@ func TestSecret(t *testing.T) {
 	if s.Name != "myapp-cookie" || s.Namespace != "staging" {
 		t.Errorf("Secret %s/%s, want staging/myapp-cookie (release.cookie.secret)", s.Namespace, s.Name)
 	}
+	// Immutable: applying a second, different cookie over it is refused
+	// by the API server instead of rotating the cookie under running pods.
+	if s.Immutable == nil || !*s.Immutable {
+		t.Errorf("Secret immutable = %v, want true", s.Immutable)
+	}
 	cookie := s.StringData["cookie"]
 	if len(cookie) != 52 || strings.Trim(cookie, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
 		t.Errorf("cookie %q, want 52 base32 characters (256 random bits)", cookie)
