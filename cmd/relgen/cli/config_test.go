@@ -280,13 +280,16 @@ func TestVMArgsResolve(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		for _, line := range []string{"-name myapp@10.0.0.7\n", "-setcookie s3cret\n"} {
+		for _, line := range []string{"-name myapp@10.0.0.7\n", "-setcookie [redacted]\n"} {
 			if !strings.Contains(stdout, line) {
 				t.Errorf("resolved vm.args lacks %q:\n%s", line, stdout)
 			}
 		}
 		if strings.Contains(stdout, "${") {
 			t.Errorf("resolved vm.args still has a placeholder:\n%s", stdout)
+		}
+		if strings.Contains(stdout+stderr, "s3cret") {
+			t.Errorf("the cookie is printed; only relgen secret may print one:\n%s", stdout)
 		}
 	})
 	t.Run("variables unset", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
 
@@ -23,7 +24,8 @@ func newVMArgsCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Print the rendered vm.args of one environment, exactly as it is mounted in
 the pods. ${VAR} placeholders are left for the runtime; with --resolve they
 are filled from the current environment, strictly: an unset variable is an
-error unless written ${VAR:-default}.`,
+error unless written ${VAR:-default}. The cookie (RELEASE_COOKIE) is shown
+as [redacted]: relgen secret is the only command that prints one.`,
 		Example: `  relgen vmargs --env prod
   MY_POD_IP=10.0.0.7 RELEASE_COOKIE=secret relgen vmargs --env prod --resolve`,
 		Args: cobra.NoArgs,
@@ -34,7 +36,12 @@ error unless written ${VAR:-default}.`,
 			}
 			text := rt.VMArgs
 			if o.Resolve {
-				if text, err = vmargs.Resolve(text, environ(g)); err != nil {
+				env := environ(g)
+				if c, ok := env[release.CookieEnv]; ok {
+					// relgen secret is the only command that prints a cookie.
+					env[release.CookieEnv] = release.NewSecret(c).String()
+				}
+				if text, err = vmargs.Resolve(text, env); err != nil {
 					return eachWrapped(err, "resolving vm.args")
 				}
 			}
