@@ -33,7 +33,9 @@ peerage, dns_cluster -> dns_cluster, else none. Environments staging and
 prod are set up, prod protected (the image must be pinned by digest:
 --record build.json); image.repository is a placeholder to edit.
 
-An existing file is kept unless --force is given.`,
+Without a mix.exs there is nothing to read the release from, and init
+writes nothing rather than guess the name from the directory. An existing
+file is kept unless --force is given.`,
 		Example: `  relgen init
   relgen init -f deploy/relgen.yaml --force`,
 		Args: cobra.NoArgs,
