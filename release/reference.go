@@ -65,8 +65,8 @@ func commonProblem(s string) error {
 		return fmt.Errorf("%q: %w: it contains white space", s, ErrBadReference)
 	}
 	path, _, _ := strings.Cut(s, "@")
-	if i := strings.IndexByte(path, '/'); i >= 0 {
-		path = path[i+1:] // the registry host may have upper case; the path may not
+	if host, rest, ok := strings.Cut(path, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		path = rest // the registry host may have upper case; the path may not
 	}
 	if i := strings.LastIndexByte(path, ':'); i >= 0 {
 		path = path[:i] // a tag may have upper case

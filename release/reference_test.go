@@ -18,6 +18,8 @@ func TestParseRepository(t *testing.T) {
 		{in: "https://registry.example.com/acme/myapp", wantErr: "drop the URL scheme; write registry.example.com/acme/myapp"},
 		{in: "registry.example.com/Acme/MyApp", wantErr: "repository paths are lower case; write registry.example.com/acme/myapp"},
 		{in: "registry.example.com/acme/my app", wantErr: "white space"},
+		{in: "Acme/myapp", wantErr: "repository paths are lower case; write acme/myapp"},
+		{in: "Registry.Example.com/acme/myapp", wantName: "Registry.Example.com/acme/myapp"},
 		{in: "registry.example.com/acme/my$app", wantErr: "repository can only contain"},
 		{in: "", wantErr: "is empty"},
 	}
