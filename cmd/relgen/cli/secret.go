@@ -53,7 +53,7 @@ signed for the cluster identity, the headless Service's DNS name
 stderr. The CA's private key is not kept: to rotate, make a new Secret
 and roll it out as docs/security.md describes.`,
 		Example: `  relgen secret --env prod | kubectl create -f -
-  relgen secret --env prod --tls --validity 2160h | kubectl apply -f -`,
+  relgen secret --env prod --tls --validity 2160h | kubectl create -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, spec, err := loadSpec(g, o.Env)
