@@ -65,16 +65,51 @@ func BenchmarkBuildCodeOnly(b *testing.B) {
 	dir := benchRelease(b)
 	cache := b.TempDir()
 	benchBuild(b, dir, cache)
-	beam := filepath.Join(dir, synth.OwnBeam)
 	i := 0
 	for b.Loop() {
 		b.StopTimer()
 		i++
-		if err := os.WriteFile(beam, []byte("FOR1 change "+strconv.Itoa(i)), 0o644); err != nil {
+		if err := synth.ChangeCode(dir, "change "+strconv.Itoa(i)); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
 		benchBuild(b, dir, cache)
+	}
+}
+
+// BenchmarkBuildMixOverwrite rebuilds after what `mix release --overwrite`
+// does following a code change: every lib/, releases/ and bin/ file
+// rewritten with its old bytes, the own app's Module1* .beams changed.
+func BenchmarkBuildMixOverwrite(b *testing.B) {
+	dir := benchRelease(b)
+	cache := b.TempDir()
+	benchBuild(b, dir, cache)
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		if err := synth.MixOverwrite(dir, "change "+strconv.Itoa(i)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		benchBuild(b, dir, cache)
+	}
+}
+
+// BenchmarkBuildCopy builds the same release under another path (new
+// inodes and times, as in a fresh CI checkout) with a warm cache.
+func BenchmarkBuildCopy(b *testing.B) {
+	dir := benchRelease(b)
+	cache := b.TempDir()
+	benchBuild(b, dir, cache)
+	for b.Loop() {
+		b.StopTimer()
+		cp := filepath.Join(b.TempDir(), "rel")
+		if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		benchBuild(b, cp, cache)
 	}
 }
 
