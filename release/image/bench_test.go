@@ -60,8 +60,8 @@ func BenchmarkBuildCold(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildCodeOnly rebuilds after one own-app .beam changed.
-func BenchmarkBuildCodeOnly(b *testing.B) {
+// benchRebuild times builds with a warm cache, each after change(i).
+func benchRebuild(b *testing.B, change func(dir, stamp string) error) {
 	dir := benchRelease(b)
 	cache := b.TempDir()
 	benchBuild(b, dir, cache)
@@ -69,7 +69,7 @@ func BenchmarkBuildCodeOnly(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		i++
-		if err := synth.ChangeCode(dir, "change "+strconv.Itoa(i)); err != nil {
+		if err := change(dir, "change "+strconv.Itoa(i)); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -77,24 +77,13 @@ func BenchmarkBuildCodeOnly(b *testing.B) {
 	}
 }
 
+// BenchmarkBuildCodeOnly rebuilds after one own-app .beam changed in place.
+func BenchmarkBuildCodeOnly(b *testing.B) { benchRebuild(b, synth.ChangeCode) }
+
 // BenchmarkBuildMixOverwrite rebuilds after what `mix release --overwrite`
 // does following a code change: every lib/, releases/ and bin/ file
 // rewritten with its old bytes, the own app's Module1* .beams changed.
-func BenchmarkBuildMixOverwrite(b *testing.B) {
-	dir := benchRelease(b)
-	cache := b.TempDir()
-	benchBuild(b, dir, cache)
-	i := 0
-	for b.Loop() {
-		b.StopTimer()
-		i++
-		if err := synth.MixOverwrite(dir, "change "+strconv.Itoa(i)); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		benchBuild(b, dir, cache)
-	}
-}
+func BenchmarkBuildMixOverwrite(b *testing.B) { benchRebuild(b, synth.MixOverwrite) }
 
 // BenchmarkBuildCopy builds the same release under another path (new
 // inodes and times, as in a fresh CI checkout) with a warm cache.
