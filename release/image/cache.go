@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,19 +34,20 @@ const (
 
 // store is the content-keyed layer cache. Under its root:
 //
-//	blobs/<digest>  compressed layers, named by their sha256
-//	diff/<diffID>   JSON diffRecord: the compressed blob of that content
-//	shape/<key>     marker: a layer of this shape was built before
-//	stat/<key>      the diffID of the files with this stat data
-//	tmp/            files being written, renamed into place when complete
+//	blobs/<digest>   compressed layers, named by their sha256
+//	stat/<key>       record of the layer whose files have this stat data
+//	content/<key>    record of the layer with this content key
+//	shape/<key>      marker: a layer of this shape was built before
+//	tmp/             files being written, renamed into place when complete
 //
-// Every file is written under tmp/ and renamed, so concurrent builds and
-// interrupted ones never leave a partial entry; a lost entry only costs a
-// rebuild.
+// A record names a blob and its diffID (see encodeRecord). Every file is
+// written under tmp/ and renamed, so concurrent builds and interrupted ones
+// never leave a partial entry; a lost or damaged entry only costs a rebuild.
 type store struct {
 	root string
 }
 
+// diffRecord is what the cache knows of one layer: its blob and hashes.
 type diffRecord struct {
 	Digest string `json:"digest"`
 	DiffID string `json:"diffID"`
@@ -54,7 +56,7 @@ type diffRecord struct {
 
 func openStore(dir string) (*store, error) {
 	s := &store{root: filepath.Join(dir, cacheVersion)}
-	for _, d := range []string{"blobs", "diff", "shape", "stat", "tmp"} {
+	for _, d := range []string{"blobs", "content", "shape", "stat", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
 			return nil, fmt.Errorf("layer cache: %w", err)
 		}
@@ -83,15 +85,18 @@ func (s *store) clock() (time.Time, error) {
 
 func (s *store) path(kind, key string) string { return filepath.Join(s.root, kind, key) }
 
-// layer returns the cached blob holding the content diffID, if it is there
-// and has the recorded size.
-func (s *store) layer(diffID string, mt types.MediaType) (*blobLayer, bool) {
-	data, err := os.ReadFile(s.path("diff", diffID))
+// lookup returns the blob the record kind/key names, if the record is
+// intact and the blob is there with the recorded size.
+func (s *store) lookup(kind, key string, mt types.MediaType) (*blobLayer, bool) {
+	if key == "" {
+		return nil, false
+	}
+	data, err := os.ReadFile(s.path(kind, key))
 	if err != nil {
 		return nil, false
 	}
-	var r diffRecord
-	if json.Unmarshal(data, &r) != nil || r.DiffID != diffID {
+	r, ok := decodeRecord(kind, key, data)
+	if !ok {
 		return nil, false
 	}
 	l, err := newBlobLayer(s.path("blobs", r.Digest), r, mt)
@@ -104,12 +109,35 @@ func (s *store) layer(diffID string, mt types.MediaType) (*blobLayer, bool) {
 	return l, true
 }
 
-func (s *store) statDiffID(key string) (string, bool) {
-	if key == "" {
-		return "", false
+// encodeRecord is the file content of a record: its JSON, a newline, and
+// the hex sha256 of the kind, key and JSON. A truncated or edited record,
+// or one renamed to another key, fails the check in decodeRecord, so the
+// cache never hands out a blob for content it was not built from.
+func encodeRecord(kind, key string, r diffRecord) ([]byte, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
 	}
-	b, err := os.ReadFile(s.path("stat", key))
-	return string(b), err == nil && len(b) == sha256.Size*2
+	return fmt.Appendf(data, "\n%s\n", recordSum(kind, key, data)), nil
+}
+
+func decodeRecord(kind, key string, data []byte) (diffRecord, bool) {
+	body, sum, ok := bytes.Cut(data, []byte("\n"))
+	if !ok || string(sum) != recordSum(kind, key, body)+"\n" {
+		return diffRecord{}, false
+	}
+	var r diffRecord
+	if json.Unmarshal(body, &r) != nil {
+		return diffRecord{}, false
+	}
+	return r, true
+}
+
+func recordSum(kind, key string, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", kind, key)
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (s *store) hasShape(key string) bool {
@@ -117,18 +145,19 @@ func (s *store) hasShape(key string) bool {
 	return err == nil
 }
 
-// remember records what a finished layer taught the cache. The stat key is
-// kept only when no file changed within a second of the build's start.
-func (s *store) remember(l *layerSpec, shape, stat string, now time.Time, r diffRecord) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
+// remember records what a finished layer taught the cache: its shape, its
+// content key and its stat key (each when given). The stat key is kept only when
+// no file changed within a second of the build's start.
+func (s *store) remember(l *layerSpec, shape, content, stat string, now time.Time, r diffRecord) error {
+	if shape != "" {
+		if err := s.put("shape", shape, nil); err != nil {
+			return err
+		}
 	}
-	if err := s.put("diff", r.DiffID, data); err != nil {
-		return err
-	}
-	if err := s.put("shape", shape, nil); err != nil {
-		return err
+	if content != "" {
+		if err := s.putRecord("content", content, r); err != nil {
+			return err
+		}
 	}
 	if stat == "" {
 		return nil
@@ -138,7 +167,15 @@ func (s *store) remember(l *layerSpec, shape, stat string, now time.Time, r diff
 			return nil
 		}
 	}
-	return s.put("stat", stat, []byte(r.DiffID))
+	return s.putRecord("stat", stat, r)
+}
+
+func (s *store) putRecord(kind, key string, r diffRecord) error {
+	data, err := encodeRecord(kind, key, r)
+	if err != nil {
+		return fmt.Errorf("layer cache: %w", err)
+	}
+	return s.put(kind, key, data)
 }
 
 func (s *store) put(kind, key string, data []byte) error {

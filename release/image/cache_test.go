@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,66 @@ func TestCacheDamaged(t *testing.T) {
 	want := []string{"erts: " + reuseNone, "deps: " + reuseNone, "app myapp: " + reuseNone, "release: " + reuseNone}
 	if diff := cmp.Diff(want, buildLayers(t, dir, cache, later)); diff != "" {
 		t.Errorf("truncated blobs (-want +got):\n%s", diff)
+	}
+}
+
+// TestCacheRecordsChecked damages the cache's records: a record copied to
+// another key, truncated or edited is never trusted, so the layer is found
+// another way or rebuilt, and the image is the same.
+func TestCacheRecordsChecked(t *testing.T) {
+	dir := newRelease(t)
+	cache := t.TempDir()
+	later := time.Now().Add(time.Hour)
+	buildLayers(t, dir, cache, later)
+	want := mustBuild(t, dir, WithCacheDir(t.TempDir())).Digest
+
+	records := func(kind string) []string {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(cache, cacheVersion, kind, "*"))
+		if err != nil || len(files) < 4 {
+			t.Fatalf("%s records: %v, %v; want one per layer or more", kind, files, err)
+		}
+		return files
+	}
+	steps := []struct {
+		name   string
+		damage func(kind string)
+		kind   string
+		want   string
+	}{
+		{name: "stat records moved to other keys", kind: "stat", want: reuseContent, damage: func(kind string) {
+			files := records(kind)
+			data := make([][]byte, len(files))
+			for i, f := range files {
+				data[i], _ = os.ReadFile(f)
+			}
+			for i, f := range files { // each key gets the next one's record
+				writeFile(t, f, string(data[(i+1)%len(files)]), 0o644)
+			}
+		}},
+		{name: "stat records edited", kind: "stat", want: reuseContent, damage: func(kind string) {
+			for _, f := range records(kind) {
+				data, _ := os.ReadFile(f)
+				writeFile(t, f, strings.Replace(string(data), `"size":`, `"size":1`, 1), 0o644)
+			}
+		}},
+		{name: "stat and content records truncated", kind: "content", want: reuseNone, damage: func(kind string) {
+			for _, f := range append(records("stat"), records(kind)...) {
+				if err := os.Truncate(f, 70); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	}
+	for _, s := range steps {
+		s.damage(s.kind)
+		got := buildLayers(t, dir, cache, later)
+		wantHows := []string{"erts: " + s.want, "deps: " + s.want, "app myapp: " + s.want, "release: " + s.want}
+		if diff := cmp.Diff(wantHows, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", s.name, diff)
+		}
+		if d := mustBuild(t, dir, WithCacheDir(cache)).Digest; d != want {
+			t.Errorf("%s: digest %s, want %s", s.name, d, want)
+		}
 	}
 }

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/zeebo/xxh3"
 )
 
 // tarFormat names the way entries are written; bump it whenever the bytes
@@ -65,7 +66,7 @@ func shapeKey(p tarParams, l *layerSpec) string {
 	h := sha256.New()
 	p.hashKey(h)
 	for _, e := range l.entries {
-		fmt.Fprintf(h, "%s\x00%c%o\x00%d\x00%s\x00", e.rel, e.typ, e.mode, e.size, e.link)
+		writeShape(h, e)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
@@ -78,7 +79,7 @@ func statKey(p tarParams, l *layerSpec) string {
 	p.hashKey(h)
 	var b [32]byte
 	for _, e := range l.entries {
-		fmt.Fprintf(h, "%s\x00%c%o\x00%d\x00%s\x00", e.rel, e.typ, e.mode, e.size, e.link)
+		writeShape(h, e)
 		if e.typ == tar.TypeDir {
 			continue // a directory's own times change with its siblings
 		}
@@ -110,17 +111,19 @@ func (s statInfo) racy(now time.Time) bool {
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 512<<10); return &b }}
 
-// writeTar streams the layer's tar to w, reading the files from dir. A file
-// whose size changed since it was planned is an error: the layer would not
-// match its cache keys.
-func writeTar(ctx context.Context, w io.Writer, dir string, p tarParams, l *layerSpec) error {
+// writeTar streams the layer's tar to w, reading the files from dir, and
+// fills sums (one per entry) with each file's sum on the way. A file whose
+// size changed since it was planned is an error: the layer would not match
+// its cache keys.
+func writeTar(ctx context.Context, w io.Writer, dir string, p tarParams, l *layerSpec, sums []fileSum) error {
 	tw := tar.NewWriter(w)
 	if err := tw.WriteHeader(p.rootHeader()); err != nil {
 		return err
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
-	for _, e := range l.entries {
+	sw := &sumWriter{w: tw, h: xxh3.New()}
+	for i, e := range l.entries {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -130,29 +133,11 @@ func writeTar(ctx context.Context, w io.Writer, dir string, p tarParams, l *laye
 		if e.typ != tar.TypeReg {
 			continue
 		}
-		if err := copyFile(tw, filepath.Join(dir, filepath.FromSlash(e.rel)), e.size, *bp); err != nil {
+		sw.h.Reset()
+		if err := copyFile(sw, filepath.Join(dir, filepath.FromSlash(e.rel)), e.size, *bp); err != nil {
 			return err
 		}
+		sums[i] = sw.h.Sum128().Bytes()
 	}
 	return tw.Close()
-}
-
-func copyFile(w io.Writer, name string, size int64, buf []byte) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	n, err := io.CopyBuffer(w, io.LimitReader(f, size), buf)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
-	}
-	if n != size {
-		return fmt.Errorf("reading %s: file changed while building (%d bytes, want %d)", name, n, size)
-	}
-	var one [1]byte
-	if m, _ := f.Read(one[:]); m != 0 {
-		return fmt.Errorf("reading %s: file changed while building (grew past %d bytes)", name, size)
-	}
-	return nil
 }
