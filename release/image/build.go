@@ -125,7 +125,7 @@ func BuildIndex(ctx context.Context, targets []Target, opts ...Option) (*Result,
 	}
 	res.Index = mutate.Annotations(idx, o.labelsFor(res.Release, nil)).(v1.ImageIndex)
 	if res.Digest, err = res.Index.Digest(); err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("index digest: %w", err))
 	}
 	return res, nil
 }
@@ -149,58 +149,96 @@ func (o *options) start() (*Result, *store, error) {
 	return res, st, nil
 }
 
+// buildImage builds one platform's image from the release in dir: it
+// prepares the plan, builds the layers in parallel and puts them onto base.
 func (o *options) buildImage(ctx context.Context, st *store, dir string, base v1.Image, want *v1.Platform) (Manifest, Release, error) {
-	rel, err := inspect(os.DirFS(dir), dir, o.name)
+	p, err := o.prepare(st, dir, base, want)
 	if err != nil {
 		return Manifest{}, Release{}, err
 	}
-	cmd, err := command(o.kind, rel)
+	blobs, err := o.buildLayers(ctx, p)
 	if err != nil {
 		return Manifest{}, Release{}, err
+	}
+	img, records, err := o.assemble(p, blobs)
+	if err != nil {
+		return Manifest{}, Release{}, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return Manifest{}, Release{}, fmt.Errorf("image digest: %w", err)
+	}
+	return Manifest{Dir: dir, Platform: p.platform, Digest: d, Image: img, Layers: records}, p.rel, nil
+}
+
+// imagePlan is everything known about one platform's image before any
+// layer is built: every input is checked and the layers are planned.
+type imagePlan struct {
+	rel      Release
+	cmd      []string
+	base     v1.Image
+	platform v1.Platform
+	specs    []*layerSpec
+	builder  *layerBuilder
+}
+
+// prepare reads the release in dir, checks it against the options and the
+// base image, and plans its layers, without reading any file's content.
+func (o *options) prepare(st *store, dir string, base v1.Image, want *v1.Platform) (*imagePlan, error) {
+	rel, err := inspect(os.DirFS(dir), dir, o.name)
+	if err != nil {
+		return nil, err
+	}
+	p := &imagePlan{rel: rel, base: base}
+	if p.cmd, err = command(o.kind, rel); err != nil {
+		return nil, err
 	}
 	uid, gid := int(o.user.UID), int(o.user.GID)
 	own := o.appLayers
 	if len(own) == 0 {
 		own = []string{rel.Name}
 	}
-	specs, err := plan(dir, rel, slices.Compact(slices.Clone(own)), o.exclude)
+	if p.specs, err = plan(dir, rel, slices.Compact(slices.Clone(own)), o.exclude); err != nil {
+		return nil, err
+	}
+	if p.base == nil {
+		p.base = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	}
+	if p.platform, err = platformFor(p.base, want); err != nil {
+		return nil, err
+	}
+	if err := checkERTSArch(dir, rel, p.platform); err != nil {
+		return nil, err
+	}
+	mt, err := p.base.MediaType()
 	if err != nil {
-		return Manifest{}, Release{}, err
+		return nil, fmt.Errorf("base image: %w", err)
 	}
-	if base == nil {
-		base = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	}
-	platform, err := platformFor(base, want)
-	if err != nil {
-		return Manifest{}, Release{}, err
-	}
-	if err := checkERTSArch(dir, rel, platform); err != nil {
-		return Manifest{}, Release{}, err
-	}
-	mt, err := base.MediaType()
-	if err != nil {
-		return Manifest{}, Release{}, fmt.Errorf("base image: %w", err)
-	}
-	b := &layerBuilder{
+	p.builder = &layerBuilder{
 		dir:       dir,
 		params:    tarParams{prefix: strings.Trim(release.Root, "/"), uid: uid, gid: gid, mtime: o.created},
 		store:     st,
 		mediaType: types.OCILayer,
 	}
 	if mt == types.DockerManifestSchema2 {
-		b.mediaType = types.DockerLayer
+		p.builder.mediaType = types.DockerLayer
 	}
-	if b.now, err = st.clock(); err != nil {
-		return Manifest{}, Release{}, err
+	if p.builder.now, err = st.clock(); err != nil {
+		return nil, err
 	}
+	return p, nil
+}
 
-	blobs := make([]*blobLayer, len(specs))
+// buildLayers builds the planned layers, two at a time, which keeps the
+// disk and both compressors busy.
+func (o *options) buildLayers(ctx context.Context, p *imagePlan) ([]*blobLayer, error) {
+	blobs := make([]*blobLayer, len(p.specs))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2) // two layers at a time keep the disk and both compressors busy
-	for i, spec := range specs {
+	g.SetLimit(2)
+	for i, spec := range p.specs {
 		g.Go(func() error {
-			bl, how, err := b.build(gctx, spec)
+			bl, how, err := p.builder.build(gctx, spec)
 			if err != nil {
 				return err
 			}
@@ -215,22 +253,14 @@ func (o *options) buildImage(ctx context.Context, st *store, dir string, base v1
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return Manifest{}, Release{}, err
+		return nil, err
 	}
-
-	img, records, err := o.assemble(base, rel, cmd, platform, specs, blobs)
-	if err != nil {
-		return Manifest{}, Release{}, err
-	}
-	d, err := img.Digest()
-	if err != nil {
-		return Manifest{}, Release{}, err
-	}
-	return Manifest{Dir: dir, Platform: platform, Digest: d, Image: img, Layers: records}, rel, nil
+	return blobs, nil
 }
 
 // assemble puts the layers onto base and writes the image config.
-func (o *options) assemble(base v1.Image, rel Release, cmd []string, p v1.Platform, specs []*layerSpec, blobs []*blobLayer) (v1.Image, []LayerRecord, error) {
+func (o *options) assemble(plan *imagePlan, blobs []*blobLayer) (v1.Image, []LayerRecord, error) {
+	base, rel, p := plan.base, plan.rel, plan.platform
 	baseLayers, err := base.Layers()
 	if err != nil {
 		return nil, nil, fmt.Errorf("base image: %w", err)
@@ -243,32 +273,32 @@ func (o *options) assemble(base v1.Image, rel Release, cmd []string, p v1.Platfo
 		}
 		records = append(records, r)
 	}
-	adds := make([]mutate.Addendum, len(specs))
-	for i, s := range specs {
+	adds := make([]mutate.Addendum, len(plan.specs))
+	for i, s := range plan.specs {
 		adds[i] = mutate.Addendum{Layer: blobs[i], History: v1.History{
 			Created:   v1.Time{Time: o.created},
 			CreatedBy: "relgen build: " + s.name(),
 		}}
 		r, err := recordLayer(blobs[i], s.kind, s.app, s.files)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("layer %s: %w", s.name(), err)
 		}
 		records = append(records, r)
 	}
 	img, err := mutate.Append(base, adds...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("adding layers: %w", err)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("image config: %w", err)
 	}
 	cf = cf.DeepCopy()
 	cf.Created = v1.Time{Time: o.created}
 	cf.OS, cf.Architecture, cf.Variant, cf.OSVersion = p.OS, p.Architecture, p.Variant, p.OSVersion
 	c := &cf.Config
 	c.Entrypoint = []string{path.Join(release.Root, "bin", rel.Name)}
-	c.Cmd = cmd
+	c.Cmd = plan.cmd
 	c.WorkingDir = release.Root
 	c.User = o.user.String()
 	c.Env = setEnv(c.Env, "LANG", "C.UTF-8")
@@ -286,7 +316,7 @@ func (o *options) assemble(base v1.Image, rel Release, cmd []string, p v1.Platfo
 		c.Labels[k] = v
 	}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("image config: %w", err)
 	}
 	if mt, _ := img.MediaType(); mt == types.OCIManifestSchema1 {
 		img = mutate.Annotations(img, labels).(v1.Image)

@@ -142,7 +142,7 @@ func WriteTarball(ctx context.Context, file string, res *Result, tag name.Tag) e
 		return tarball.Write(tag, res.Image, &ctxWriter{ctx: ctx, w: w})
 	})
 	if err != nil {
-		return fmt.Errorf("tarball: %w", err)
+		return fmt.Errorf("writing tarball %s: %w", file, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,5 +280,39 @@ func TestResolveBase(t *testing.T) {
 	_, err = ResolveBase(ctx, "oci-layout:"+lp, v1.Platform{OS: "linux", Architecture: "arm64"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "no image for linux/arm64 (found linux/amd64)") {
 		t.Errorf("ResolveBase(arm64 from amd64 layout) = %v", err)
+	}
+}
+
+// TestOutputErrorsNamed checks that every output's error starts with what
+// was being done and the path, and keeps the cause.
+func TestOutputErrorsNamed(t *testing.T) {
+	res := mustBuild(t, newRelease(t))
+	rec, err := res.Record("registry.example.com/acme/myapp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	writeFile(t, file, "not a directory", 0o644)
+	under := filepath.Join(file, "out") // its parent is a file
+	tag, _ := name.NewTag("registry.example.com/acme/myapp:0.1.0")
+	tests := []struct {
+		name   string
+		err    error
+		prefix string
+	}{
+		{"read record", func() error { _, err := ReadRecordFile(filepath.Join(dir, "missing.json")); return err }(), "reading record " + dir},
+		{"write record", WriteRecordFile(under, rec), "writing record " + under + ": "},
+		{"write tarball", WriteTarball(context.Background(), under, res, tag), "writing tarball " + under + ": "},
+		{"write layout", WriteLayout(context.Background(), under, res, ""), "writing layout " + under + ": "},
+	}
+	for _, tt := range tests {
+		if tt.err == nil || !strings.HasPrefix(tt.err.Error(), tt.prefix) {
+			t.Errorf("%s = %v, want prefix %q", tt.name, tt.err, tt.prefix)
+		}
+		var pe *fs.PathError
+		if !errors.As(tt.err, &pe) {
+			t.Errorf("%s = %v, want the file system's error kept", tt.name, tt.err)
+		}
 	}
 }

@@ -120,7 +120,7 @@ func WriteRecordFile(path string, rec Record) error {
 		return fmt.Errorf("writing record %s: %w", path, err)
 	}
 	if err := safefile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("record: %w", err)
+		return fmt.Errorf("writing record %s: %w", path, err)
 	}
 	return nil
 }
@@ -130,7 +130,7 @@ func WriteRecordFile(path string, rec Record) error {
 func ReadRecordFile(path string) (Record, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Record{}, fmt.Errorf("reading record: %w", err)
+		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
 	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
