@@ -9,10 +9,12 @@ KUBECTL_VALIDATE_VERSION := v0.0.4
 build:
 	$(GO) build -o $(BIN)/relgen ./cmd/relgen
 
-# The e2e package alone runs six release builds and eleven simulated
-# clusters: minutes on a loaded machine, beyond go test's default 10m.
+# go test -race ./..., through hack/testreport: the usual output, then every
+# skipped test with its reason and the slowest tests. The e2e package alone
+# runs six release builds and eleven simulated clusters: minutes on a loaded
+# machine, beyond go test's default 10m.
 test:
-	$(GO) test -race -timeout 30m ./...
+	$(GO) run ./hack/testreport -race -timeout 30m ./...
 
 # The end-to-end proof on its own, with every step and the report line of
 # each variant (root, Linux; e2e/README.md). make test runs it as well.
