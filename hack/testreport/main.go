@@ -156,7 +156,9 @@ func (r *report) summary(wall time.Duration) {
 			fmt.Fprintf(r.w, "  %s %s: %s\n", short(s.pkg), s.test, why)
 		}
 	}
-	top := slices.DeleteFunc(slices.Clone(r.passed), func(p result) bool { return strings.Contains(p.test, "/") })
+	// Subtests count too: a parent whose subtests run in parallel reports
+	// only its own part.
+	top := slices.Clone(r.passed)
 	slices.SortFunc(top, func(a, b result) int { return int((b.elapsed - a.elapsed) * 1000) })
 	if len(top) > 5 {
 		top = top[:5]
