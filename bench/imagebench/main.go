@@ -145,9 +145,7 @@ func build(args []string) error {
 			}
 		}
 	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	r.RSSKiB = ru.Maxrss
+	r.RSSKiB = peakRSS()
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
@@ -162,6 +160,24 @@ func howOf(msg string) string {
 		return "content"
 	}
 	return "other"
+}
+
+// peakRSS is this process's peak resident set in KiB: VmHWM of
+// /proc/self/status where there is one. getrusage is the fallback only: on
+// Linux its maxrss also counts the parent's memory when the process was
+// started with vfork+exec, as os/exec does.
+func peakRSS() int64 {
+	if data, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				return n
+			}
+		}
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss
 }
 
 // procIO returns rchar and wchar of /proc/self/io (0 where unavailable).
