@@ -17,7 +17,8 @@
 # written (from /proc/self/io) and peak RSS are its own.
 #
 # Usage: bench/image.sh [SCALE]   synthetic release (bench/synth); 1 = ~60 MB, 17 = ~1 GB
-#        bench/image.sh hello     the real `mix release` of examples/hello (needs mix)
+#        bench/image.sh hello     the real `mix release` of examples/hello (needs mix);
+#                                 its ratios are printed, the targets are for the synthetic ones
 # Env: RUNS (default 3) runs per scenario.
 set -eu
 

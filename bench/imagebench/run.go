@@ -174,7 +174,12 @@ func run(args []string) error {
 	missed := 0
 	for _, t := range targets {
 		verdict := "ok"
-		if t.got > t.limit {
+		switch {
+		case b.project != "":
+			// The targets are set for the synthetic releases; a small real
+			// release is reported against them but does not fail the run.
+			verdict = "(for the synthetic releases)"
+		case t.got > t.limit:
 			verdict, missed = "MISSED", missed+1
 		}
 		fmt.Printf("  %-27s = %6.3f  (target <= %g)  %s\n", t.name, t.got, t.limit, verdict)
