@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,35 +52,21 @@ func TestCluster(t *testing.T) {
 	work := t.TempDir()
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
-	// Every scenario runs on its own simulated network (newNetwork), so
-	// they run in parallel, as many at a time as go test's -parallel
-	// (GOMAXPROCS by default); a variant's release is built once, by the
-	// first scenario that needs it.
-	var mu sync.Mutex
-	shipments := map[variant]*shipment{}
+	shipments := map[variant]*shipped{}
 	shipOnce := func(t *testing.T, v variant) *shipped {
 		t.Helper()
-		mu.Lock()
-		sh := shipments[v]
-		if sh == nil {
-			sh = &shipment{}
-			shipments[v] = sh
+		if s := shipments[v]; s != nil {
+			return s
 		}
-		mu.Unlock()
-		sh.once.Do(func() {
-			start := time.Now()
-			sh.s = ship(t, tl, filepath.Join(work, v.name), v)
-			t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), sh.s.ref)
-		})
-		if sh.s == nil {
-			t.Fatalf("%s: building the release failed in another scenario", v.name)
-		}
-		return sh.s
+		start := time.Now()
+		s := ship(t, tl, filepath.Join(work, v.name), v)
+		t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), s.ref)
+		shipments[v] = s
+		return s
 	}
 
 	for _, v := range clusterVariants {
 		t.Run(v.name, func(t *testing.T) {
-			t.Parallel()
 			sc := newScenario(t, tl, shipOnce(t, v), broken{})
 			report, err := sc.lifecycle()
 			if err != nil {
@@ -93,7 +78,6 @@ func TestCluster(t *testing.T) {
 
 	for _, b := range brokenBundles {
 		t.Run("broken/"+b.name, func(t *testing.T) {
-			t.Parallel()
 			sc := newScenario(t, tl, shipOnce(t, b.variant), b)
 			_, err := sc.lifecycle()
 			if err == nil {
@@ -109,12 +93,6 @@ func TestCluster(t *testing.T) {
 			}
 		})
 	}
-}
-
-// shipment is a variant's release, built once for every scenario.
-type shipment struct {
-	once sync.Once
-	s    *shipped
 }
 
 // broken is a bundle broken on purpose, and what its failure must say.

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -32,9 +31,6 @@ const (
 	netHelp  = "relgen-e2e-net"
 	ipBridge = "br0"
 )
-
-// networks counts the networks this process created.
-var networks atomic.Int64
 
 type network struct {
 	t      *testing.T
@@ -54,8 +50,7 @@ type network struct {
 // newNetwork creates the node namespace and its bridge. Cleanup deletes
 // every namespace it created and stops dnsmasq, also when the test fails.
 func newNetwork(t *testing.T, tl *tools, dir string) *network {
-	// Scenarios run in parallel: each network gets its own namespaces.
-	n := &network{t: t, tools: tl, prefix: fmt.Sprintf("relgen-e2e-%d-%d", os.Getpid(), networks.Add(1)), dir: dir, dnsLog: &logBuffer{}}
+	n := &network{t: t, tools: tl, prefix: fmt.Sprintf("relgen-e2e-%d", os.Getpid()), dir: dir, dnsLog: &logBuffer{}}
 	n.hostNS = n.prefix + "-node"
 	n.sweep()
 	t.Cleanup(n.close)
