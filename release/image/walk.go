@@ -221,6 +221,9 @@ func visit(root *os.Root, p, rel string, d fs.DirEntry, exclude []string) (e ent
 	if rel == cookiePath || excluded(rel, exclude) {
 		return entry{}, true, nil
 	}
+	if err := checkName(p, rel); err != nil {
+		return entry{}, false, err
+	}
 	fi, err := d.Info()
 	if err != nil {
 		return entry{}, false, err
@@ -240,7 +243,7 @@ func visit(root *os.Root, p, rel string, d fs.DirEntry, exclude []string) (e ent
 			return entry{}, false, fmt.Errorf("symlink %s: %w", p, err)
 		}
 	default:
-		return entry{}, false, fmt.Errorf("%s: unsupported file type %s", p, m.Type())
+		return entry{}, false, unsupportedFile(p, m)
 	}
 	return e, false, nil
 }
@@ -291,7 +294,7 @@ func checkLink(root *os.Root, rel string) (string, error) {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 		return target, nil
 	case errors.Is(err, syscall.ELOOP):
-		return "", fmt.Errorf("target %s: %w", target, err)
+		return "", fmt.Errorf("target %s: the links form a loop: %w", target, syscall.ELOOP)
 	}
 	return "", fmt.Errorf("target %s: %w", target, errLinkEscapes)
 }
