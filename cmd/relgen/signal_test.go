@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/relgen/relgen/bench/synth"
+	"github.com/relgen/relgen/release/image"
+)
+
+// These tests run relgen as a separate process (this test binary, which
+// runs main's code when RELGEN_TEST_MAIN is set) and signal or kill it in
+// the middle of a build or a push. Whatever the moment, no layout,
+// tarball, record or cache entry may be left half-written, and the next
+// build must succeed, reusing the layers that were finished.
+
+func TestMain(m *testing.M) {
+	if os.Getenv("RELGEN_TEST_MAIN") == "1" {
+		os.Exit(run())
+	}
+	code := m.Run()
+	if releaseDir != "" {
+		_ = os.RemoveAll(releaseDir)
+	}
+	os.Exit(code)
+}
+
+// project is a synthetic release (bench/synth, about 60 MB: long enough
+// to compress that a signal lands mid-build) with its relgen.yaml.
+type project struct {
+	config, cache, out string
+}
+
+var (
+	releaseOnce sync.Once
+	releaseDir  string
+	releaseErr  error
+)
+
+func newProject(t *testing.T, repository string) project {
+	t.Helper()
+	releaseOnce.Do(func() {
+		releaseDir, releaseErr = os.MkdirTemp("", "relgen-signal-")
+		if releaseErr == nil {
+			_, _, releaseErr = synth.Write(filepath.Join(releaseDir, "rel"), synth.Options{Seed: 1})
+		}
+	})
+	if releaseErr != nil {
+		t.Fatal(releaseErr)
+	}
+	dir := t.TempDir()
+	p := project{config: filepath.Join(dir, "relgen.yaml"), cache: filepath.Join(dir, "cache"), out: filepath.Join(dir, "out")}
+	cfg := `release:
+  name: benchapp
+  kind: mix
+  path: ` + filepath.Join(releaseDir, "rel") + `
+image:
+  repository: ` + repository + `
+  base: scratch
+environments:
+  prod: {namespace: default}
+`
+	if err := os.WriteFile(p.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(p.out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// outputs are the flags that write every file output into p.out.
+func (p project) outputs() []string {
+	return []string{"--oci-layout", filepath.Join(p.out, "layout"), "--tarball", filepath.Join(p.out, "image.tar"),
+		"--record", filepath.Join(p.out, "build.json")}
+}
+
+func (p project) command(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.Command(os.Args[0], append([]string{"-f", p.config, "build", "--skip-build"}, args...)...)
+	cmd.Env = append(os.Environ(), "RELGEN_TEST_MAIN=1", "XDG_CACHE_HOME="+p.cache, "SOURCE_DATE_EPOCH=1700000000")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+// cacheFiles lists the cache's finished blobs and its temporary files.
+func (p project) cacheFiles(t *testing.T) (blobs, temps []string) {
+	t.Helper()
+	err := filepath.WalkDir(p.cache, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch filepath.Base(filepath.Dir(path)) {
+		case "blobs":
+			blobs = append(blobs, path)
+		case "tmp":
+			if !strings.HasPrefix(d.Name(), "clock") {
+				temps = append(temps, path)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return blobs, temps
+}
+
+// midBuild waits until at least one layer is in the cache and another is
+// being compressed, then returns; it fails the test if relgen exits first.
+func (p project) midBuild(t *testing.T, exited <-chan error) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("relgen exited (%v) before the build was under way: make the release bigger", err)
+		case <-tick.C:
+		}
+		if blobs, temps := p.cacheFiles(t); len(blobs) > 0 && len(temps) > 0 {
+			return
+		}
+	}
+}
+
+// assertCacheIntact checks every cache entry is whole: each blob hashes
+// to its name, each record parses and names a blob that is there.
+func (p project) assertCacheIntact(t *testing.T) {
+	t.Helper()
+	blobs, _ := p.cacheFiles(t)
+	for _, b := range blobs {
+		data, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != filepath.Base(b) {
+			t.Errorf("cache blob %s holds other content (%d bytes)", b, len(data))
+		}
+	}
+	diffs, _ := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", "diff", "*"))
+	for _, d := range diffs {
+		var rec struct{ Digest string }
+		data, err := os.ReadFile(d)
+		if err != nil || json.Unmarshal(data, &rec) != nil {
+			t.Errorf("cache record %s is damaged: %q", d, data)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(filepath.Dir(d)), "blobs", rec.Digest)); err != nil {
+			t.Errorf("cache record %s names a missing blob: %v", d, err)
+		}
+	}
+}
+
+// assertNothingWritten checks p.out holds nothing, temporary files
+// included.
+func (p project) assertNothingWritten(t *testing.T) {
+	t.Helper()
+	entries, err := os.ReadDir(p.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("interrupted build left %s in the output directory", e.Name())
+	}
+}
+
+// buildAgain runs an uninterrupted build and checks its outputs, and that
+// the blobs finished before the interruption were reused, not rebuilt.
+func (p project) buildAgain(t *testing.T, before []string) {
+	t.Helper()
+	stats := map[string]os.FileInfo{}
+	for _, b := range before {
+		fi, err := os.Stat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats[b] = fi
+	}
+	cmd, stdout, stderr := p.command(append(p.outputs(), "--push=false")...)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("build after the interruption: %v\n%s", err, stderr)
+	}
+	rec, err := image.ReadRecordFile(filepath.Join(p.out, "build.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(stdout.String()); got != rec.Reference {
+		t.Errorf("stdout %q, record %q", got, rec.Reference)
+	}
+	p.assertOutputs(t, rec.Digest)
+	for b, fi := range stats {
+		now, err := os.Stat(b)
+		if err != nil || !os.SameFile(fi, now) {
+			t.Errorf("cached layer %s was not reused (%v)", filepath.Base(b), err)
+		}
+	}
+	p.assertCacheIntact(t)
+}
+
+// assertOutputs checks the layout and tarball in p.out hold the image.
+func (p project) assertOutputs(t *testing.T, digest string) {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(filepath.Join(p.out, "layout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Errorf("validate.Index(layout) = %v", err)
+	}
+	if m, _ := idx.IndexManifest(); len(m.Manifests) != 1 || m.Manifests[0].Digest.String() != digest {
+		t.Errorf("layout holds %+v, want %s", m, digest)
+	}
+	img, err := tarball.ImageFromPath(filepath.Join(p.out, "image.tar"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(img); err != nil {
+		t.Errorf("validate.Image(tarball) = %v", err)
+	}
+}
+
+func TestSignalMidBuild(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			p := newProject(t, "registry.invalid/acme/benchapp")
+			cmd, _, stderr := p.command(append(p.outputs(), "--push=false")...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			p.midBuild(t, exited)
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := <-exited
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("relgen after %s: %v, want it stopped", sig, err)
+			}
+			status := exit.Sys().(syscall.WaitStatus)
+			if sig == syscall.SIGKILL {
+				if !status.Signaled() || status.Signal() != sig {
+					t.Errorf("relgen after SIGKILL: %v", status)
+				}
+			} else {
+				if status.ExitStatus() != 128+int(sig) {
+					t.Errorf("relgen after %s exited %d, want %d", sig, status.ExitStatus(), 128+int(sig))
+				}
+				if msg := stderr.String(); !strings.HasPrefix(msg, "relgen: ") || !strings.Contains(msg, "context canceled") {
+					t.Errorf("relgen after %s printed %q, want the cancellation", sig, msg)
+				}
+			}
+			p.assertNothingWritten(t)
+			p.assertCacheIntact(t)
+			blobs, temps := p.cacheFiles(t)
+			if sig != syscall.SIGKILL && len(temps) > 0 {
+				t.Errorf("relgen stopped by %s left temporary files %v", sig, temps)
+			}
+			t.Logf("%s: %d layers finished before it, %d temporary files left", sig, len(blobs), len(temps))
+			p.buildAgain(t, blobs)
+		})
+	}
+}
+
+// TestSignalMidPush stops relgen while a registry holds an upload: the
+// layout and tarball, written before the push, are whole; no record is
+// written and no tag set.
+func TestSignalMidPush(t *testing.T) {
+	stalled, done := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch {
+			_, _ = io.Copy(io.Discard, r.Body)
+			once.Do(func() { close(stalled) })
+			select { // never answer
+			case <-r.Context().Done():
+			case <-done:
+			}
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	t.Cleanup(func() { close(done) })
+	repo := strings.TrimPrefix(s.URL, "http://") + "/acme/benchapp"
+	p := newProject(t, repo)
+	cmd, _, stderr := p.command(p.outputs()...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+	case err := <-exited:
+		t.Fatalf("relgen exited (%v) before pushing:\n%s", err, stderr)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("relgen after SIGINT mid-push: %v, want exit 130\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "pushing to "+repo) {
+		t.Errorf("stderr %q, want it to say the push to %s stopped", stderr, repo)
+	}
+	if _, err := os.Stat(filepath.Join(p.out, "build.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("record after an interrupted push: %v, want none", err)
+	}
+	idx, err := layout.ImageIndexFromPath(filepath.Join(p.out, "layout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := idx.IndexManifest()
+	p.assertOutputs(t, m.Manifests[0].Digest.String())
+	tag, _ := name.NewTag(repo + ":" + synth.Version)
+	if desc, err := remote.Head(tag); err == nil {
+		t.Errorf("tag %s set to %s by an interrupted push", tag, desc.Digest)
+	}
+}
