@@ -8,6 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -373,4 +376,74 @@ func mustBuildIndex(t *testing.T) *Result {
 	}
 	t.Cleanup(func() { _ = res.Close() })
 	return res
+}
+
+// TestPushCorruptBase: a base image whose registry serves bytes that do
+// not match their digest is never built or pushed on. A damaged config
+// stops the build; a damaged layer stops the push (ggcr checks every blob
+// it streams from the base registry) before anything is tagged.
+func TestPushCorruptBase(t *testing.T) {
+	baseImg := randomBase(t)
+	layers, _ := baseImg.Layers()
+	layer, _ := layers[len(layers)-1].Digest()
+	config, _ := baseImg.ConfigName()
+	for _, target := range []v1.Hash{config, layer} {
+		corrupt := &injector{match: func(r *http.Request) bool {
+			return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+target.String())
+		}, n: -1, do: corruptBody}
+		baseHost := newRegistry(t, corrupt.wrap)
+		if err := remote.Write(mustRef(t, baseHost+"/base:1"), baseImg); err != nil {
+			t.Fatal(err)
+		}
+		base, err := ResolveBase(context.Background(), baseHost+"/base:1", v1.Platform{OS: "linux", Architecture: "amd64"}, authn.NewMultiKeychain())
+		if err != nil {
+			t.Fatalf("ResolveBase() = %v", err)
+		}
+		res, err := Build(context.Background(), newRelease(t), WithBase(base))
+		if target == config {
+			if err == nil || !strings.HasPrefix(err.Error(), "base image: ") {
+				t.Errorf("Build(base with a damaged config) = %v, want a base image error", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Build() = %v", err)
+		}
+		host := newRegistry(t, nil)
+		_, err = Push(context.Background(), res, host+"/acme/myapp", WithTags("0.1.0"), anonymous, fastRetry)
+		var rerr *RegistryError
+		if !errors.As(err, &rerr) || rerr.Registry != host {
+			t.Errorf("Push(base with a damaged layer) = %v, want a *RegistryError for %s", err, host)
+		}
+		if corrupt.hits.Load() == 0 {
+			t.Errorf("the damaged layer was never read")
+		}
+		assertNotTagged(t, host, res)
+		if _, err := remote.Head(mustRef(t, host+"/acme/myapp@"+res.Digest.String())); err == nil {
+			t.Errorf("the image was pushed on a damaged base layer")
+		}
+		out := filepath.Join(t.TempDir(), "layout")
+		if err := WriteLayout(context.Background(), out, res, ""); err == nil {
+			t.Errorf("WriteLayout(base with a damaged layer) succeeded")
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("WriteLayout left %s", out)
+		}
+		_ = res.Close()
+	}
+}
+
+// corruptBody flips a byte in the registry's answer.
+func corruptBody(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	if len(body) > 0 {
+		body[len(body)/2] ^= 0xff
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
 }
