@@ -129,8 +129,8 @@ func (p project) cacheFiles(t *testing.T) (blobs, temps []string) {
 	return blobs, temps
 }
 
-// midBuild waits until at least one layer is in the cache and another is
-// being compressed, then returns; it fails the test if relgen exits first.
+// midBuild waits until at least one layer is recorded in the cache and
+// another is being compressed, then returns; it fails the test if relgen exits first.
 func (p project) midBuild(t *testing.T, exited <-chan error) {
 	t.Helper()
 	tick := time.NewTicker(time.Millisecond)
@@ -141,15 +141,17 @@ func (p project) midBuild(t *testing.T, exited <-chan error) {
 			t.Fatalf("relgen exited (%v) before the build was under way: make the release bigger", err)
 		case <-tick.C:
 		}
-		if blobs, temps := p.cacheFiles(t); len(blobs) > 0 && len(temps) > 0 {
+		records, _ := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", "diff", "*"))
+		if _, temps := p.cacheFiles(t); len(records) > 0 && len(temps) > 0 {
 			return
 		}
 	}
 }
 
 // assertCacheIntact checks every cache entry is whole: each blob hashes
-// to its name, each record parses and names a blob that is there.
-func (p project) assertCacheIntact(t *testing.T) {
+// to its name, each record parses and names a blob that is there. It
+// returns the blobs that records name: the layers a next build reuses.
+func (p project) assertCacheIntact(t *testing.T) []string {
 	t.Helper()
 	blobs, _ := p.cacheFiles(t)
 	for _, b := range blobs {
@@ -161,6 +163,7 @@ func (p project) assertCacheIntact(t *testing.T) {
 			t.Errorf("cache blob %s holds other content (%d bytes)", b, len(data))
 		}
 	}
+	var recorded []string
 	diffs, _ := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", "diff", "*"))
 	for _, d := range diffs {
 		var rec struct{ Digest string }
@@ -169,10 +172,13 @@ func (p project) assertCacheIntact(t *testing.T) {
 			t.Errorf("cache record %s is damaged: %q", d, data)
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(filepath.Dir(filepath.Dir(d)), "blobs", rec.Digest)); err != nil {
+		blob := filepath.Join(filepath.Dir(filepath.Dir(d)), "blobs", rec.Digest)
+		if _, err := os.Stat(blob); err != nil {
 			t.Errorf("cache record %s names a missing blob: %v", d, err)
 		}
+		recorded = append(recorded, blob)
 	}
+	return recorded
 }
 
 // assertNothingWritten checks p.out holds nothing, temporary files
@@ -276,13 +282,16 @@ func TestSignalMidBuild(t *testing.T) {
 				}
 			}
 			p.assertNothingWritten(t)
-			p.assertCacheIntact(t)
-			blobs, temps := p.cacheFiles(t)
+			recorded := p.assertCacheIntact(t)
+			_, temps := p.cacheFiles(t)
 			if sig != syscall.SIGKILL && len(temps) > 0 {
 				t.Errorf("relgen stopped by %s left temporary files %v", sig, temps)
 			}
-			t.Logf("%s: %d layers finished before it, %d temporary files left", sig, len(blobs), len(temps))
-			p.buildAgain(t, blobs)
+			t.Logf("%s: %d layers cached before it, %d temporary files left", sig, len(recorded), len(temps))
+			if len(recorded) == 0 {
+				t.Fatalf("no layer was recorded before %s", sig)
+			}
+			p.buildAgain(t, recorded)
 		})
 	}
 }
