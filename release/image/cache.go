@@ -56,7 +56,7 @@ type diffRecord struct {
 
 func openStore(dir string) (*store, error) {
 	s := &store{root: filepath.Join(dir, cacheVersion)}
-	for _, d := range []string{"blobs", "content", "shape", "stat", "tmp"} {
+	for _, d := range []string{"blobs", "checked", "content", "shape", "stat", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
 			return nil, fmt.Errorf("layer cache: %w", err)
 		}
@@ -80,6 +80,7 @@ func (s *store) clock() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("layer cache: %w", err)
 	}
+	s.sweep(fi.ModTime())
 	return fi.ModTime(), nil
 }
 
@@ -103,7 +104,7 @@ func (s *store) lookup(kind, key string, mt types.MediaType) (*blobLayer, bool) 
 	if err != nil {
 		return nil, false
 	}
-	if fi, err := os.Stat(l.path); err != nil || fi.Size() != r.Size {
+	if !s.blobIntact(l.path, r) {
 		return nil, false
 	}
 	return l, true
@@ -250,6 +251,7 @@ func (s *store) compress(produce func(io.Writer) error) (diffRecord, error) {
 		return diffRecord{}, fmt.Errorf("layer cache: %w", err)
 	}
 	done = true
+	s.noteChecked(r)
 	return r, nil
 }
 
