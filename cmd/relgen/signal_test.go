@@ -141,11 +141,24 @@ func (p project) midBuild(t *testing.T, exited <-chan error) {
 			t.Fatalf("relgen exited (%v) before the build was under way: make the release bigger", err)
 		case <-tick.C:
 		}
-		records, _ := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", "diff", "*"))
-		if _, temps := p.cacheFiles(t); len(records) > 0 && len(temps) > 0 {
+		if _, temps := p.cacheFiles(t); len(p.records(t)) > 0 && len(temps) > 0 {
 			return
 		}
 	}
+}
+
+// records lists the cache's records: the entries that name a blob.
+func (p project) records(t *testing.T) []string {
+	t.Helper()
+	var records []string
+	for _, kind := range []string{"stat", "content"} {
+		found, err := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", kind, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, found...)
+	}
+	return records
 }
 
 // assertCacheIntact checks every cache entry is whole: each blob hashes
@@ -164,11 +177,12 @@ func (p project) assertCacheIntact(t *testing.T) []string {
 		}
 	}
 	var recorded []string
-	diffs, _ := filepath.Glob(filepath.Join(p.cache, "relgen", "layers", "*", "diff", "*"))
-	for _, d := range diffs {
+	for _, d := range p.records(t) {
+		// A record is its JSON, then (after a newline) a checksum.
 		var rec struct{ Digest string }
 		data, err := os.ReadFile(d)
-		if err != nil || json.Unmarshal(data, &rec) != nil {
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		if err != nil || json.Unmarshal(line, &rec) != nil {
 			t.Errorf("cache record %s is damaged: %q", d, data)
 			continue
 		}
