@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// project is a synthetic release (bench/synth, about 60 MB: long enough
+// project is a synthetic release (bench/synth, about 25 MB: long enough
 // to compress that a signal lands mid-build) with its relgen.yaml.
 type project struct {
 	config, cache, out string
@@ -65,7 +65,7 @@ func newProject(t *testing.T, repository string) project {
 	releaseOnce.Do(func() {
 		releaseDir, releaseErr = os.MkdirTemp("", "relgen-signal-")
 		if releaseErr == nil {
-			_, _, releaseErr = synth.Write(filepath.Join(releaseDir, "rel"), synth.Options{Seed: 1})
+			_, _, releaseErr = synth.Write(filepath.Join(releaseDir, "rel"), synth.Options{Scale: 0.3, Seed: 1})
 		}
 	})
 	if releaseErr != nil {
@@ -301,7 +301,7 @@ func TestSignalMidBuild(t *testing.T) {
 			if sig != syscall.SIGKILL && len(temps) > 0 {
 				t.Errorf("relgen stopped by %s left temporary files %v", sig, temps)
 			}
-			t.Logf("%s: %d layers cached before it, %d temporary files left", sig, len(recorded), len(temps))
+			t.Logf("%s: %d cache records before it, %d temporary files left", sig, len(recorded), len(temps))
 			if len(recorded) == 0 {
 				t.Fatalf("no layer was recorded before %s", sig)
 			}
