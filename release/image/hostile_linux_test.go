@@ -186,6 +186,7 @@ func TestBuildHostileRelease(t *testing.T) {
 			tt.mutate(t, dir)
 			if tt.unprivileged && os.Geteuid() == 0 {
 				msg := buildAsNobody(t, dir)
+				t.Logf("Build() as nobody = %s", msg)
 				if !strings.Contains(msg, tt.want) {
 					t.Errorf("Build() as nobody = %q, want %q", msg, tt.want)
 				}
@@ -219,6 +220,7 @@ func TestBuildHostileRelease(t *testing.T) {
 				_ = res.Close()
 				t.Fatalf("Build() succeeded, want %q", tt.want)
 			}
+			t.Logf("Build() = %v", err)
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), dir) {
 				t.Errorf("Build() = %q\nwant it to name %s and say %q", err, dir, tt.want)
 			}
