@@ -119,14 +119,14 @@ func TestCheckCatchesBrokenBundles(t *testing.T) {
 		breakIt func(b *Bundle)
 		wantErr string
 	}{
-		{name: "service selects other pods", wantErr: "Service myapp selects map[app:other]", breakIt: func(b *Bundle) {
+		{name: "service selects other pods", wantErr: "Service myapp: spec.selector: map[app:other] matches no pods", breakIt: func(b *Bundle) {
 			clusterIPService(b).Spec.Selector = map[string]string{"app": "other"}
 		}},
 		{name: "discovery queries another name", wantErr: `peerage queries "myapp-service-headless.prod.svc.cluster.local"`, breakIt: func(b *Bundle) {
-			b.Plan.DNSName = "myapp-service-headless.prod.svc.cluster.local"
+			editDiscoveryConfig(b, ".default.svc", ".prod.svc")
 		}},
 		{name: "discovery expects another basename", wantErr: "peerage connects to nodes named web@", breakIt: func(b *Bundle) {
-			b.Plan.Basename = "web"
+			editDiscoveryConfig(b, `{app_name, <<"myapp">>}`, `{app_name, <<"web">>}`)
 		}},
 		{name: "object in another namespace", wantErr: `Service myapp is in namespace "kube-system"`, breakIt: func(b *Bundle) {
 			clusterIPService(b).Namespace = "kube-system"
@@ -330,6 +330,16 @@ func TestEveryRelgenEnvIsReserved(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// editDiscoveryConfig replaces old with new in the bundle's mounted
+// discovery config, as a hand edit or an overlay would.
+func editDiscoveryConfig(b *Bundle, old, new string) {
+	for _, o := range b.Objects {
+		if cm, ok := o.(*corev1.ConfigMap); ok {
+			cm.Data[DiscoveryKey] = strings.Replace(cm.Data[DiscoveryKey], old, new, 1)
 		}
 	}
 }

@@ -134,7 +134,7 @@ func TestStatefulSetCheck(t *testing.T) {
 	}{
 		{name: "serviceName", wantErr: `serviceName "other" is not the headless Service`,
 			breakIt: func(b *Bundle) { objectOf[*appsv1.StatefulSet](b).Spec.ServiceName = "other" }},
-		{name: "node host", wantErr: `connects to nodes on the pods' DNS names <pod>.myapp-service-headless.staging.svc.cluster.local, but the pods boot on host "$(MY_POD_IP)"`,
+		{name: "node host", wantErr: `libcluster-dnssrv connects to the pods' DNS names (SRV targets), but the node's host is "<pod-IP>"`,
 			breakIt: func(b *Bundle) {
 				env := objectOf[*appsv1.StatefulSet](b).Spec.Template.Spec.Containers[0].Env
 				for i := range env {
@@ -161,7 +161,7 @@ func TestDNSSRVVMArgsHost(t *testing.T) {
 	for _, tc := range []struct {
 		name, vmArgs, wantErr string
 	}{
-		{name: "pod DNS name", vmArgs: "-name myapp@${POD_NAME}.myapp-service-headless.staging.svc.cluster.local\n"},
+		{name: "pod DNS name", vmArgs: "-name myapp@${POD_NAME}.myapp-service-headless.staging.svc.cluster.local\n-kernel inet_dist_listen_min 9000 inet_dist_listen_max 9000\n"},
 		{name: "pod IP", vmArgs: "-name myapp@${MY_POD_IP}\n",
 			wantErr: "node host ${MY_POD_IP} is not the pod's stable DNS name; libcluster-dnssrv connects to myapp@<pod>.myapp-service-headless.staging.svc.cluster.local"},
 		{name: "bare hostname", vmArgs: "-name myapp@${POD_NAME}\n", wantErr: "is not the pod's stable DNS name"},

@@ -72,6 +72,11 @@ type Strategy interface {
 	// Service and connects to nodes of the basename the pods boot with.
 	// The example tests call it for every example.
 	Verify(a Applied) error
+	// Find reads the strategy's settings from any bundle, as the library
+	// will read them (the parsed -config file, else the env route), and
+	// reports whether the bundle configures it. relgen check --bundle
+	// checks what it returns against the objects.
+	Find(d Delivered) (Use, bool)
 }
 
 // registry lists every strategy, in the order errors name them. It is

@@ -46,3 +46,13 @@ func (dnsCluster) Verify(a Applied) error {
 	}
 	return nil
 }
+
+// Find: a Phoenix app's config/runtime.exs reads DNS_CLUSTER_QUERY.
+func (dnsCluster) Find(d Delivered) (Use, bool) {
+	q, ok := d.env(dnsClusterQueryEnv)
+	if !ok {
+		return Use{}, false
+	}
+	// DNSCluster connects to <its own basename>@IP.
+	return Use{Query: q}, true
+}

@@ -35,3 +35,18 @@ func (libclusterDNS) Verify(a Applied) error {
 	v.expect(a, "application_name", "LIBCLUSTER_APPLICATION_NAME", a.Basename, "the node basename")
 	return v.err()
 }
+
+// Find: the first Kubernetes.DNS topology of the :libcluster config, or
+// on the env route LIBCLUSTER_SERVICE without a namespace.
+func (libclusterDNS) Find(d Delivered) (Use, bool) {
+	// On the env route the DNS strategy is the one with a service and no
+	// namespace.
+	path, ok := libclusterTopology(d, "Cluster.Strategy.Kubernetes.DNS", "LIBCLUSTER_SERVICE")
+	if _, ns := d.Env["LIBCLUSTER_NAMESPACE"]; !ok || d.Config == nil && ns {
+		return Use{}, false
+	}
+	return Use{
+		Query:    d.setting(path, "service", "LIBCLUSTER_SERVICE"),
+		Basename: d.setting(path, "application_name", "LIBCLUSTER_APPLICATION_NAME"),
+	}, true
+}

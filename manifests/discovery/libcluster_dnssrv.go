@@ -91,3 +91,28 @@ func (libclusterDNSSRV) Verify(a Applied) error {
 	}
 	return v.err()
 }
+
+// Find: the first Kubernetes.DNSSRV topology; the query is built as the
+// library builds it.
+func (libclusterDNSSRV) Find(d Delivered) (Use, bool) {
+	path, ok := libclusterTopology(d, "Cluster.Strategy.Kubernetes.DNSSRV", "LIBCLUSTER_SERVICE", "LIBCLUSTER_NAMESPACE")
+	if !ok {
+		return Use{}, false
+	}
+	service := d.setting(path, "service", "LIBCLUSTER_SERVICE")
+	ns := d.setting(path, "namespace", "LIBCLUSTER_NAMESPACE")
+	// The library appends .svc. and the cluster domain it reads from
+	// CLUSTER_DOMAIN, "cluster.local." when unset.
+	domain, ok := d.env(clusterDomainEnv)
+	if !ok {
+		domain = Value{Text: "cluster.local.", At: "the library's default cluster domain"}
+	}
+	return Use{
+		Query: Value{
+			Text: service.Text + "." + ns.Text + ".svc." + domain.Text,
+			At:   strings.Join([]string{service.At, ns.At, domain.At}, " + "),
+		},
+		SRV:      true,
+		Basename: d.setting(path, "application_name", "LIBCLUSTER_APPLICATION_NAME"),
+	}, true
+}

@@ -107,3 +107,17 @@ func (libclusterKubernetes) Verify(a Applied) error {
 	}
 	return v.err()
 }
+
+// Find: the first Kubernetes topology, which lists pods through the API.
+func (libclusterKubernetes) Find(d Delivered) (Use, bool) {
+	path, ok := libclusterTopology(d, "Cluster.Strategy.Kubernetes", "LIBCLUSTER_SELECTOR")
+	if !ok {
+		return Use{}, false
+	}
+	return Use{
+		API:       true,
+		Basename:  d.setting(path, "kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME"),
+		Namespace: d.setting(path, "kubernetes_namespace", "LIBCLUSTER_NAMESPACE"),
+		Selector:  d.setting(path, "kubernetes_selector", "LIBCLUSTER_SELECTOR"),
+	}, true
+}

@@ -29,3 +29,6 @@ func (none) Verify(a Applied) error {
 	}
 	return nil
 }
+
+// Find: nothing to find; a bundle without discovery settings runs none.
+func (none) Find(Delivered) (Use, bool) { return Use{}, false }

@@ -60,3 +60,26 @@ func (peerage) Verify(a Applied) error {
 	v.expect(a, "app_name", "PEERAGE_APP_NAME", a.Basename, "the node basename")
 	return v.err()
 }
+
+// Find: peerage reads its application env (the mounted file), or on the
+// env route PEERAGE_* through config/runtime.exs.
+func (peerage) Find(d Delivered) (Use, bool) {
+	_, inFile := Lookup(d.Config, "peerage")
+	_, inEnv := d.Env["PEERAGE_DNS_NAME"]
+	if !inFile && !inEnv {
+		return Use{}, false
+	}
+	app := []string{"peerage"}
+	// Only Peerage.Via.Dns queries DNS; other vias list nodes themselves.
+	if via, ok := d.config("peerage", "via"); inFile && (!ok || via.Text != "Elixir.Peerage.Via.Dns") {
+		return Use{Basename: d.setting(app, "app_name", "PEERAGE_APP_NAME")}, true
+	}
+	return Use{
+		Query:    d.setting(app, "dns_name", "PEERAGE_DNS_NAME"),
+		Basename: d.setting(app, "app_name", "PEERAGE_APP_NAME"),
+	}, true
+}
+
+// libclusterTopology finds the first libcluster topology of module in the
+// config file, returning the path to its config; on the env route (no
+// file) it reports whether the variables of that strategy are set.

@@ -51,14 +51,38 @@ func (a Applied) Env() map[string]corev1.EnvVar {
 }
 
 // setting reads a library setting the way the node will get it: the
-// binary {key, <<"value">>} of the mounted config file, or on the env
-// route the variable env that config/runtime.exs reads.
+// {key, Value} of the mounted config file (a binary, string or atom, in
+// any spelling Erlang accepts), or on the env route the variable env that
+// config/runtime.exs reads.
 func (a Applied) setting(key, env string) string {
-	re := regexp.MustCompile(`\{` + regexp.QuoteMeta(key) + `, <<"([^"]*)">>\}`)
-	if m := re.FindStringSubmatch(a.Config); m != nil {
-		return m[1]
+	if t, err := ParseConfig(a.Config); err == nil {
+		if v, ok := findKey(t, key); ok {
+			return v
+		}
 	}
 	return a.Env()[env].Value
+}
+
+// findKey is the text of the first {key, Value} tuple anywhere in t.
+func findKey(t any, key string) (string, bool) {
+	var items []any
+	switch t := t.(type) {
+	case Tuple:
+		if len(t) == 2 && t[0] == Atom(key) {
+			if v, ok := Text(t[1]); ok {
+				return v, true
+			}
+		}
+		items = t
+	case List:
+		items = t
+	}
+	for _, e := range items {
+		if v, ok := findKey(e, key); ok {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // has reports whether the bundle holds an object of kind named name.

@@ -20,6 +20,11 @@ type CheckOptions struct {
 	Output string
 	// Strict makes warnings errors.
 	Strict bool
+	// Bundle is a rendered bundle to check instead of generating one:
+	// a file, or - for stdin.
+	Bundle        string
+	ClusterDomain string
+	Namespace     string
 }
 
 // checkResult is one environment's outcome in --output json.
@@ -36,8 +41,8 @@ type checkResult struct {
 func newCheckCommand(g *GlobalOptions) *cobra.Command {
 	o := &CheckOptions{Output: "text"}
 	cmd := &cobra.Command{
-		Use:   "check [--env ENV]",
-		Short: "Run every cross-check of the bundles without printing them",
+		Use:   "check [--env ENV] [--bundle FILE|-]",
+		Short: "Run every cross-check of the bundles, or of any rendered bundle",
 		Long: `Generate the bundle of one environment (--env), or of every environment,
 and run every cross-check (names agree, every ${VAR} and $(VAR) has a
 source, Services select the pods, discovery queries the headless Service,
@@ -52,14 +57,36 @@ warning, not an inconsistency: an image not pinned by digest (also in a
 protected environment, which relgen manifests refuses) or no image at all
 is reported on stderr, each warning once. --strict makes warnings errors,
 for the CI step before a deploy. -o json prints one result per environment
-on stdout.`,
+on stdout.
+
+With --bundle FILE (- for stdin), check a bundle that relgen did not
+print: the output of a kustomize overlay, a Helm post-renderer, or
+hand-written YAML (JSON and v1 Lists too). The clustering cross-checks run
+on the objects alone, without relgen.yaml: the headless Service selects
+the pods; the discovery settings (peerage or libcluster config in a mounted
+-config file, DNS_CLUSTER_QUERY, PEERAGE_* or LIBCLUSTER_* env) name that
+Service's DNS name in its own namespace and the node basename; nodes have
+long names on the pod IP or DNS name; the cookie comes from one Secret;
+every $(VAR) and ${VAR} has a source; NetworkPolicies admit epmd (unless
+vm.args turns it off) and distribution between the pods; RBAC lets an
+API strategy list the pods. Every problem names the object and field; an
+image not pinned by digest is a warning (--strict: an error). With -f or
+--env it also compares the bundle with that environment of the config.`,
 		Example: `  relgen check
   relgen check --strict --record build.json
-  relgen check --env prod --record build.json -o json`,
+  relgen check --env prod --record build.json -o json
+  kubectl kustomize overlays/prod | relgen check --bundle - --strict
+  relgen check --bundle rendered.yaml -f relgen.yaml --env prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Output != "text" && o.Output != "json" {
 				return fmt.Errorf("-o/--output %q: want text or json", o.Output)
+			}
+			if o.Bundle != "" {
+				if o.Image != "" || o.Record != "" {
+					return errors.New("--bundle checks the images the bundle names; --image and --record apply to generated bundles only")
+				}
+				return o.checkBundle(cmd, g)
 			}
 			envs := []string{o.Env}
 			if o.Env == "" {
@@ -85,6 +112,9 @@ on stdout.`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
 	completeValues(cmd, "output", "text", "json")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "treat warnings (an image not pinned by digest, no image) as errors")
+	cmd.Flags().StringVar(&o.Bundle, "bundle", "", "check this rendered bundle (YAML or JSON; - for stdin) instead of generating one")
+	cmd.Flags().StringVar(&o.ClusterDomain, "cluster-domain", release.DefaultDomain, "with --bundle: the cluster DNS domain")
+	cmd.Flags().StringVarP(&o.Namespace, "namespace", "n", "default", "with --bundle: the namespace of objects that name none, as with kubectl apply -n")
 	return cmd
 }
 

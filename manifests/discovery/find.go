@@ -1,0 +1,121 @@
+package discovery
+
+import (
+	"slices"
+	"strings"
+)
+
+// Delivered is what a bundle gives a discovery library at runtime, read
+// from the objects rather than from relgen.yaml: the discovery config file
+// the VM loads (parsed, nil when there is none) and the release
+// container's env with $(VAR) references expanded as far as the objects
+// tell.
+type Delivered struct {
+	Config any
+	// ConfigAt names where the config file comes from, for messages
+	// (ConfigMap myapp-runtime: data.discovery.config).
+	ConfigAt string
+	// Env holds the values; EnvAt names the field of each variable.
+	Env   map[string]string
+	EnvAt map[string]string
+}
+
+// Value is one setting as the library will read it, and where the bundle
+// sets it.
+type Value struct {
+	Text string
+	At   string
+}
+
+// Use is one discovery library configured in a bundle, with the settings
+// it will run with.
+type Use struct {
+	// Strategy is the cluster.discovery name (peerage, ...).
+	Strategy string
+	// Query is the DNS name the library resolves, built as the library
+	// builds it; empty for strategies that ask the Kubernetes API.
+	Query Value
+	// SRV reports that the library connects to the targets of SRV
+	// records (the pods' DNS names) rather than to A records (pod IPs).
+	SRV bool
+	// Basename is the node basename it connects to; empty when the
+	// library takes the node's own (dns_cluster).
+	Basename Value
+	// Namespace and Selector are where and how a strategy that asks the
+	// Kubernetes API lists the pods; API reports such a strategy.
+	API                 bool
+	Namespace, Selector Value
+}
+
+// Find lists the discovery libraries a bundle configures, with their
+// settings, in registration order.
+func Find(d Delivered) []Use {
+	var out []Use
+	for _, name := range Names() {
+		s, _ := For(name)
+		if u, ok := s.Find(d); ok {
+			u.Strategy = name
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// config reads the setting at path in the config file, e.g.
+// ("peerage", "dns_name").
+func (d Delivered) config(path ...string) (Value, bool) {
+	t, ok := Lookup(d.Config, path...)
+	if !ok {
+		return Value{}, false
+	}
+	s, ok := Text(t)
+	if n, isNum := t.(Number); isNum {
+		s, ok = string(n), true
+	}
+	if !ok {
+		return Value{}, false
+	}
+	return Value{Text: s, At: d.ConfigAt + ": {" + strings.Join(path, ", ") + "}"}, true
+}
+
+// env reads variable name of the container env.
+func (d Delivered) env(name string) (Value, bool) {
+	v, ok := d.Env[name]
+	if !ok {
+		return Value{}, false
+	}
+	return Value{Text: v, At: d.EnvAt[name]}, true
+}
+
+// setting reads key from the config file at path, else the env route's
+// variable.
+func (d Delivered) setting(path []string, key, env string) Value {
+	if v, ok := d.config(append(slices.Clone(path), key)...); ok {
+		return v
+	}
+	v, _ := d.env(env)
+	return v
+}
+
+func libclusterTopology(d Delivered, module string, env ...string) ([]string, bool) {
+	if tops, ok := Lookup(d.Config, "libcluster", "topologies"); ok {
+		list, _ := tops.(List)
+		for _, e := range list {
+			tup, ok := e.(Tuple)
+			if !ok || len(tup) != 2 {
+				continue
+			}
+			name, _ := Text(tup[0])
+			if s, ok := Lookup(tup[1], "strategy"); ok && s == Atom("Elixir."+module) {
+				return []string{"libcluster", "topologies", name, "config"}, true
+			}
+		}
+		return nil, false
+	}
+	for _, name := range env {
+		if _, ok := d.Env[name]; !ok {
+			return nil, false
+		}
+	}
+	return nil, true
+}

@@ -1,0 +1,130 @@
+package manifests
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/relgen/relgen/release"
+)
+
+// Read parses a bundle from any source (relgen's output, kustomize build,
+// helm template, hand-written files): a stream of YAML or JSON documents,
+// where a v1 List stands for its items. The kinds relgen knows are decoded
+// strictly into their k8s.io/api types, so a misspelt field is an error
+// naming the document; other kinds (Ingress, custom resources) are kept
+// as unstructured objects. Every problem is reported, with its document
+// number.
+func Read(r io.Reader) ([]Object, error) {
+	docs := k8syaml.NewYAMLReader(bufio.NewReader(r))
+	var out []Object
+	var errs []error
+	for n := 1; ; n++ {
+		doc, err := docs.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, errors.Join(append(errs, fmt.Errorf("document %d: %w", n, err))...)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 || isComments(doc) {
+			continue
+		}
+		objs, err := readDocument(doc)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("document %d: %w", n, err))
+		}
+		out = append(out, objs...)
+	}
+	return out, errors.Join(errs...)
+}
+
+// CheckBundle reads a bundle from r (see Read) and runs CheckObjects on
+// it; with a spec it also compares the objects with it (CompareSpec), and
+// the spec's domain and namespace replace opts'. A bundle that cannot be
+// read is an error; its inconsistencies are the report's problems.
+func CheckBundle(r io.Reader, opts CheckOptions, spec *release.Spec) (*Report, error) {
+	objs, err := Read(r)
+	if err != nil {
+		return nil, err
+	}
+	if spec != nil {
+		opts.Domain, opts.Namespace = spec.Topology.Domain, spec.Topology.Namespace
+	}
+	rep := CheckObjects(objs, opts)
+	if spec != nil {
+		for _, err := range CompareSpec(objs, spec) {
+			rep.Problems = append(rep.Problems, &Problem{Err: err})
+		}
+	}
+	return rep, nil
+}
+
+// isComments reports whether doc holds nothing but comments.
+func isComments(doc []byte) bool {
+	for _, line := range bytes.Split(doc, []byte("\n")) {
+		if l := bytes.TrimSpace(line); len(l) > 0 && l[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+func readDocument(doc []byte) ([]Object, error) {
+	var tm metav1.TypeMeta
+	if err := yaml.Unmarshal(doc, &tm); err != nil {
+		return nil, err
+	}
+	if tm.Kind == "" || tm.APIVersion == "" {
+		return nil, fmt.Errorf("not a Kubernetes object: apiVersion and kind are required")
+	}
+	if tm.APIVersion == "v1" && tm.Kind == "List" {
+		var list struct {
+			Items []jsonRaw `json:"items"`
+		}
+		if err := yaml.Unmarshal(doc, &list); err != nil {
+			return nil, fmt.Errorf("List: %w", err)
+		}
+		var out []Object
+		var errs []error
+		for i, item := range list.Items {
+			objs, err := readDocument(item)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
+			}
+			out = append(out, objs...)
+		}
+		return out, errors.Join(errs...)
+	}
+	o, err := newObject(tm)
+	if err != nil {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
+			return nil, fmt.Errorf("%s: %w", tm.Kind, err)
+		}
+		return []Object{u}, nil
+	}
+	if err := yaml.UnmarshalStrict(doc, o); err != nil {
+		var meta struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		}
+		_ = yaml.Unmarshal(doc, &meta)
+		return nil, fmt.Errorf("%s %s: %w", tm.Kind, meta.Metadata.Name, err)
+	}
+	return []Object{o}, nil
+}
+
+// jsonRaw keeps one List item as JSON for readDocument.
+type jsonRaw []byte
+
+func (r *jsonRaw) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
