@@ -149,14 +149,21 @@ func (o objects) checkNode(r *Report, p *releasePod) {
 		r.warn(p.at, "cannot tell the node name (no RELEASE_NODE, no -name in a mounted vm.args); the node name was not checked")
 		return
 	}
-	if !p.long {
-		r.fail(p.nodeAt, "vm_args", "the node runs with a short name (%s), which peers on other pods cannot reach; use a long name on the pod IP", displayed(p.node))
+	switch {
+	case !p.long && p.shortAt != "":
+		r.fail(p.shortAt, "vm_args", "%q: the node %s runs with a short name, which peers on other pods cannot reach; set it to name for a long name on the pod IP", p.env["RELEASE_DISTRIBUTION"], displayed(p.node))
+		return
+	case !p.long && p.distillery || !p.long && strings.Contains(p.nodeAt, "-sname"):
+		r.fail(p.nodeAt, "vm_args", "the node %s runs with a short name, which peers on other pods cannot reach; use -name with the pod IP", displayed(p.node))
+		return
+	case !p.long:
+		r.fail(p.nodeAt, "vm_args", "RELEASE_DISTRIBUTION is not set, so mix's start script names the node %s with a short name (sname), which peers on other pods cannot reach; set RELEASE_DISTRIBUTION=name", displayed(p.node))
 		return
 	}
 	base, host := p.nodeParts()
 	switch {
 	case base == "" || host == "":
-		r.fail(p.nodeAt, "vm_args", "node name %q is not basename@host", displayed(p.node))
+		r.fail(p.nodeAt, "vm_args", "node name %s is not basename@host", displayed(p.node))
 	case host == podIP:
 	case strings.HasPrefix(host, podName+"."):
 		svc := o.headlessFor(p, strings.TrimPrefix(host, podName+"."))
@@ -216,7 +223,7 @@ func (o objects) checkDiscovery(r *Report, p *releasePod) {
 	base, host := p.nodeParts()
 	for _, u := range uses {
 		if u.Basename.Text != "" && p.node != "" && u.Basename.Text != base {
-			r.fail(u.Basename.At, "vm_args", "%s connects to nodes named %s@..., but the pods boot as %s (%s)", u.Strategy, u.Basename.Text, displayed(p.node), p.nodeAt)
+			r.fail(u.Basename.At, "discovery", "%s connects to nodes named %s@..., but the pods boot as %s (%s)", u.Strategy, u.Basename.Text, displayed(p.node), p.nodeAt)
 		}
 		if u.Query.At != "" || u.Query.Text != "" {
 			o.checkQuery(r, p, u)

@@ -50,6 +50,9 @@ type releasePod struct {
 	// rawNode is the node name as written, with its $(VAR) or ${VAR}.
 	rawNode string
 	long    bool
+	// shortAt is RELEASE_DISTRIBUTION's field when it asks for short
+	// names, empty when it is unset (mix's default is sname).
+	shortAt string
 	// discovery is what the bundle gives the discovery library;
 	// configText the first -config file's text.
 	discovery  discovery.Delivered
@@ -267,12 +270,13 @@ func (o objects) readRuntime(p *releasePod) {
 	// RELEASE_DISTRIBUTION (sname unless set); Distillery's comes from
 	// vm.args.
 	if node, ok := p.env["RELEASE_NODE"]; ok && !p.distillery {
-		p.node, p.nodeAt, p.rawNode = node, p.envAt["RELEASE_NODE"], p.envVar["RELEASE_NODE"].Value
+		p.node, p.nodeAt, p.rawNode = node, p.envAt["RELEASE_NODE"], node
+		if e := p.envVar["RELEASE_NODE"]; e != nil {
+			p.rawNode = e.Value
+		}
 		p.long = p.env["RELEASE_DISTRIBUTION"] == "name"
-		if p.long {
-			p.nodeAt = p.envAt["RELEASE_NODE"]
-		} else {
-			p.nodeAt = p.envAt["RELEASE_NODE"] + " with RELEASE_DISTRIBUTION " + fmt.Sprintf("%q", p.env["RELEASE_DISTRIBUTION"])
+		if !p.long {
+			p.shortAt = p.envAt["RELEASE_DISTRIBUTION"]
 		}
 	}
 	for _, flag := range []string{"-name", "-sname"} {

@@ -1,7 +1,10 @@
 package manifests
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -9,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 	"github.com/relgen/relgen/vmargs"
 )
@@ -43,30 +47,38 @@ func (p *releasePod) distPorts() (epmd, distMin, distMax int32) {
 
 // checkNetwork: once a NetworkPolicy selects the pods for a direction,
 // only what some policy allows passes; nodes must reach each other's epmd
-// and distribution ports, in both directions.
+// and distribution ports, in both directions, and a DNS strategy must
+// reach cluster DNS.
 func (o objects) checkNetwork(r *Report, p *releasePod) {
 	epmd, distMin, distMax := p.distPorts()
+	queriesDNS := slices.ContainsFunc(discovery.Find(p.discovery), func(u discovery.Use) bool { return u.Query.Text != "" })
 	for _, dir := range []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress} {
 		var policies []*networkingv1.NetworkPolicy
+		var names []string
 		for _, obj := range o.all {
 			np, ok := obj.(*networkingv1.NetworkPolicy)
 			if !ok || o.namespace(np) != p.namespace || !o.policySelects(np, p) || !hasType(np, dir) {
 				continue
 			}
 			policies = append(policies, np)
+			names = append(names, np.Name)
 		}
 		if len(policies) == 0 {
 			continue
 		}
-		if !o.admits(policies, p, dir, epmd, epmd) {
-			r.fail(objectAt(policies[0]), "network_policy", "the %s rules of the NetworkPolicies selecting %s's pods do not admit epmd (TCP %d) between the pods; nodes cannot find each other's distribution port", dir, p.at, epmd)
+		where := "NetworkPolicy " + strings.Join(names, ", NetworkPolicy ")
+		rules := fmt.Sprintf("the %s rules of the policies that select %s's pods", strings.ToLower(string(dir)), p.at)
+		if !o.admits(policies, p, dir, epmd, epmd, corev1.ProtocolTCP, true) {
+			r.fail(where, "network_policy", "%s do not admit epmd (TCP %d) between the pods; nodes cannot look up each other's distribution port", rules, epmd)
 		}
-		if distMin == 0 {
-			if !o.admits(policies, p, dir, 0, 0) {
-				r.fail(objectAt(policies[0]), "network_policy", "the %s rules of the NetworkPolicies selecting %s's pods limit ports, but vm.args fixes no distribution port (-kernel inet_dist_listen_min/max); distribution connections would be dropped", dir, p.at)
-			}
-		} else if !o.admits(policies, p, dir, distMin, distMax) {
-			r.fail(objectAt(policies[0]), "network_policy", "the %s rules of the NetworkPolicies selecting %s's pods do not admit the distribution port (TCP %d) between the pods", dir, p.at, distMin)
+		switch {
+		case distMin == 0 && !o.admits(policies, p, dir, 0, 0, corev1.ProtocolTCP, true):
+			r.fail(where, "network_policy", "%s limit ports, but vm.args fixes no distribution port (-kernel inet_dist_listen_min/max), so distribution connections on a random port are dropped", rules)
+		case distMin != 0 && !o.admits(policies, p, dir, distMin, distMax, corev1.ProtocolTCP, true):
+			r.fail(where, "network_policy", "%s do not admit the distribution port (TCP %d) between the pods", rules, distMin)
+		}
+		if dir == networkingv1.PolicyTypeEgress && queriesDNS && !o.admits(policies, p, dir, 53, 53, corev1.ProtocolUDP, false) {
+			r.fail(where, "network_policy", "%s do not admit DNS (UDP 53), which discovery queries to find the pods", rules)
 		}
 	}
 }
@@ -91,19 +103,21 @@ func hasType(np *networkingv1.NetworkPolicy, dir networkingv1.PolicyType) bool {
 }
 
 // admits reports whether a rule of the policies lets the pods reach each
-// other on TCP ports lo..hi (0 = every port) in direction dir.
-func (o objects) admits(policies []*networkingv1.NetworkPolicy, p *releasePod, dir networkingv1.PolicyType, lo, hi int32) bool {
+// other (or, unless toPods, anything: cluster DNS, whose labels the bundle
+// does not know) on ports lo..hi of proto (0 = every port) in direction
+// dir.
+func (o objects) admits(policies []*networkingv1.NetworkPolicy, p *releasePod, dir networkingv1.PolicyType, lo, hi int32, proto corev1.Protocol, toPods bool) bool {
 	for _, np := range policies {
 		if dir == networkingv1.PolicyTypeIngress {
 			for _, rule := range np.Spec.Ingress {
-				if o.peersMatch(rule.From, p) && o.portsMatch(rule.Ports, p, lo, hi) {
+				if o.peersMatch(rule.From, p, toPods) && o.portsMatch(rule.Ports, p, lo, hi, proto) {
 					return true
 				}
 			}
 			continue
 		}
 		for _, rule := range np.Spec.Egress {
-			if o.peersMatch(rule.To, p) && o.portsMatch(rule.Ports, p, lo, hi) {
+			if o.peersMatch(rule.To, p, toPods) && o.portsMatch(rule.Ports, p, lo, hi, proto) {
 				return true
 			}
 		}
@@ -114,8 +128,8 @@ func (o objects) admits(policies []*networkingv1.NetworkPolicy, p *releasePod, d
 // peersMatch: an empty list admits everyone; a pod selector without a
 // namespace selector means the policy's own namespace. IP blocks cannot be
 // matched against pod IPs unknown until the pods run.
-func (o objects) peersMatch(peers []networkingv1.NetworkPolicyPeer, p *releasePod) bool {
-	if len(peers) == 0 {
+func (o objects) peersMatch(peers []networkingv1.NetworkPolicyPeer, p *releasePod, toPods bool) bool {
+	if len(peers) == 0 || !toPods {
 		return true
 	}
 	for _, peer := range peers {
@@ -140,7 +154,7 @@ func (o objects) peersMatch(peers []networkingv1.NetworkPolicyPeer, p *releasePo
 }
 
 // portsMatch: no ports means every port; a named port is the container's.
-func (o objects) portsMatch(ports []networkingv1.NetworkPolicyPort, p *releasePod, lo, hi int32) bool {
+func (o objects) portsMatch(ports []networkingv1.NetworkPolicyPort, p *releasePod, lo, hi int32, proto corev1.Protocol) bool {
 	if len(ports) == 0 {
 		return true
 	}
@@ -148,7 +162,7 @@ func (o objects) portsMatch(ports []networkingv1.NetworkPolicyPort, p *releasePo
 		return false
 	}
 	for _, port := range ports {
-		if port.Protocol != nil && *port.Protocol != corev1.ProtocolTCP {
+		if port.Protocol != nil && *port.Protocol != proto || port.Protocol == nil && proto != corev1.ProtocolTCP {
 			continue
 		}
 		if port.Port == nil {
@@ -158,7 +172,7 @@ func (o objects) portsMatch(ports []networkingv1.NetworkPolicyPort, p *releasePo
 		if port.Port.Type == intstr.String {
 			for _, c := range p.pod.Spec.Containers {
 				for _, cp := range c.Ports {
-					if cp.Name == port.Port.StrVal && (cp.Protocol == "" || cp.Protocol == corev1.ProtocolTCP) {
+					if cp.Name == port.Port.StrVal && (cp.Protocol == proto || cp.Protocol == "" && proto == corev1.ProtocolTCP) {
 						from = cp.ContainerPort
 					}
 				}

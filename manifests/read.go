@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/relgen/relgen/release"
@@ -111,7 +112,7 @@ func readDocument(doc []byte) ([]Object, error) {
 		}
 		return []Object{u}, nil
 	}
-	if err := yaml.UnmarshalStrict(doc, o); err != nil {
+	if err := strictDecode(doc, o); err != nil {
 		var meta struct {
 			Metadata struct{ Name string } `json:"metadata"`
 		}
@@ -119,6 +120,22 @@ func readDocument(doc []byte) ([]Object, error) {
 		return nil, fmt.Errorf("%s %s: %w", tm.Kind, meta.Metadata.Name, err)
 	}
 	return []Object{o}, nil
+}
+
+// strictDecode decodes one YAML or JSON document into o, refusing
+// duplicate and unknown fields; errors name the field's path
+// (spec.template.spec.contianers), as the API server's strict field
+// validation does.
+func strictDecode(doc []byte, o any) error {
+	j, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(j, o)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
 }
 
 // jsonRaw keeps one List item as JSON for readDocument.

@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -166,7 +168,7 @@ func Decode(data []byte) ([]Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		if err := yaml.UnmarshalStrict(doc, o); err != nil {
+		if err := strictDecode(doc, o); err != nil {
 			return nil, fmt.Errorf("document %d (%s): %w", i+1, tm.Kind, err)
 		}
 		out = append(out, o)
@@ -174,14 +176,20 @@ func Decode(data []byte) ([]Object, error) {
 	return out, nil
 }
 
+// splitDocuments splits a YAML stream at its document separators, as
+// kubectl does, dropping empty documents.
 func splitDocuments(data []byte) [][]byte {
 	var docs [][]byte
-	for _, d := range bytes.Split(data, []byte("\n---\n")) {
-		if len(bytes.TrimSpace(d)) > 0 {
+	r := k8syaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		d, err := r.Read()
+		if err != nil {
+			return docs
+		}
+		if len(bytes.TrimSpace(d)) > 0 && !isComments(d) {
 			docs = append(docs, d)
 		}
 	}
-	return docs
 }
 
 func newObject(tm metav1.TypeMeta) (Object, error) {

@@ -1,0 +1,93 @@
+package manifests
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relgen/relgen/internal/testutil"
+)
+
+// TestCheckBundleFiles runs check --bundle's checks on hand-written and
+// overlaid bundles under testdata/check; each case's findings are golden
+// (testdata/check/<case>.golden), and the test also asserts what each
+// case must find.
+func TestCheckBundleFiles(t *testing.T) {
+	want := map[string][]string{
+		"dns-cluster-good": nil,
+		"kustomize-namespace": {
+			`ConfigMap myapp-runtime: data[discovery.config]: {peerage, dns_name}: peerage queries "myapp-service-headless.default.svc.cluster.local"`,
+			`"myapp-service-headless.team-a.svc.cluster.local"`,
+		},
+		"libcluster-api-no-rbac": {
+			`{libcluster, topologies, k8s, config, kubernetes_namespace}: libcluster-kubernetes lists pods in namespace "default", but the pods run in "chat"`,
+			"automountServiceAccountToken: false",
+			"ServiceAccount chat, which the bundle lacks",
+			"lets it list pods in namespace chat",
+			"containers[0].image: image ghcr.io/acme/chat:1.2.0 is not pinned by digest",
+		},
+		"names-and-cookies": {
+			"env[0] (RELEASE_NODE): RELEASE_DISTRIBUTION is not set, so mix's start script names the node",
+			"RELEASE_NODE refers to $(POD_IP), which is not defined before it",
+			"Service web: spec.selector: map[app:wbe] matches no pods",
+			`the node's host "$(HOSTNAME)" is neither the pod IP`,
+			"RELEASE_NODE refers to $(HOSTNAME)",
+			"the cookie comes from Secret worker-cookie key cookie, but Deployment web: spec.template.spec.containers[0].env[1] (RELEASE_COOKIE) takes it from Secret web-cookie",
+		},
+		"network-policy": {
+			"NetworkPolicy default-deny, NetworkPolicy api-http: the ingress rules of the policies that select StatefulSet api's pods do not admit epmd (TCP 4369)",
+			"NetworkPolicy default-deny: the egress rules",
+			"vm.args fixes no distribution port",
+		},
+		"dnssrv-deployment": {
+			`libcluster-dnssrv connects to the pods' DNS names (SRV targets), but the node's host is "<pod-IP>"`,
+		},
+		"distillery": {
+			"ConfigMap billing-vmargs: data[vm.args]: line 2: ${POD_IP} has no source in the pod env",
+			`-name: node name "billing@" is not basename@host`,
+			"ConfigMap billing-vmargs: data[vm.args]: line 3: -setcookie: the cookie is written into vm.args",
+			"do not admit the distribution port (TCP 9100)",
+		},
+		"typo": {`document 1: Deployment web: `, `unknown field "spec.template.spec.contianers"`, "document 2: not a Kubernetes object"},
+	}
+	files, err := filepath.Glob("testdata/check/*.yaml")
+	if err != nil || len(files) != len(want) {
+		t.Fatalf("testdata/check holds %d cases, the test knows %d", len(files), len(want))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			rep, err := CheckBundle(bytes.NewReader(data), CheckOptions{}, nil)
+			if err != nil {
+				fmt.Fprintf(&out, "error: %v\n", err)
+			} else {
+				for _, p := range rep.Problems {
+					fmt.Fprintf(&out, "problem: %v\n", p)
+				}
+				for _, w := range rep.Warnings {
+					fmt.Fprintf(&out, "warning: %v\n", w)
+				}
+			}
+			testutil.Golden(t, strings.TrimSuffix(file, ".yaml")+".golden", out.Bytes())
+			if want[name] == nil && (err != nil || len(rep.Problems) > 0) {
+				t.Errorf("CheckBundle(%s) found\n%s want no problems", file, out.String())
+			}
+			if want[name] != nil && err == nil && len(rep.Problems) == 0 {
+				t.Errorf("CheckBundle(%s) found no problems", file)
+			}
+			for _, w := range want[name] {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("CheckBundle(%s) =\n%s want it to contain %q", file, out.String(), w)
+				}
+			}
+		})
+	}
+}
