@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/relgen/relgen/internal/testutil"
+	"github.com/relgen/relgen/manifests/discovery"
+	"github.com/relgen/relgen/release"
 )
 
 // TestCheckBundleFiles runs check --bundle's checks on hand-written and
@@ -89,5 +92,68 @@ func TestCheckBundleFiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryStrategyReadsBack generates a bundle for every strategy, both
+// release kinds and both discovery routes, writes it as YAML, reads it
+// back as check --bundle does, and expects CheckObjects to find exactly
+// that strategy and no problem; then moves the namespace as an overlay
+// would and expects the query (or, for the API strategy, the namespace it
+// lists) to be refused.
+func TestEveryStrategyReadsBack(t *testing.T) {
+	for _, kind := range []string{release.KindMix, release.KindDistillery} {
+		for _, route := range []string{release.DiscoveryConfigFile, release.DiscoveryConfigEnv} {
+			for _, name := range discovery.Names() {
+				t.Run(kind+"/"+route+"/"+name, func(t *testing.T) {
+					c := config(kind)
+					c.Cluster.Discovery, c.Cluster.DiscoveryConfig = name, route
+					b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var buf bytes.Buffer
+					if err := b.WriteYAML(&buf); err != nil {
+						t.Fatal(err)
+					}
+					objs, err := Read(bytes.NewReader(buf.Bytes()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					rep := CheckObjects(objs, CheckOptions{})
+					if len(rep.Problems) > 0 {
+						t.Errorf("CheckObjects = %v", rep.Problems)
+					}
+					o := objects{all: objs, opts: CheckOptions{Namespace: "default", Domain: "cluster.local"}}
+					var found []string
+					for _, p := range o.releasePods() {
+						for _, u := range discovery.Find(p.discovery) {
+							found = append(found, u.Strategy)
+						}
+					}
+					want := []string{name}
+					if name == discovery.None {
+						want = nil
+						if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0].Error(), "no discovery settings found") {
+							t.Errorf("warnings = %v, want the one that discovery was not checked", rep.Warnings)
+						}
+					}
+					if !slices.Equal(found, want) {
+						t.Errorf("Find = %v, want %v", found, want)
+					}
+					if name == discovery.None {
+						return
+					}
+					for _, obj := range objs {
+						if obj.GetNamespace() != "" {
+							obj.SetNamespace("team-a")
+						}
+					}
+					if rep := CheckObjects(objs, CheckOptions{}); len(rep.Problems) == 0 {
+						t.Errorf("CheckObjects after moving every object to team-a found nothing")
+					}
+				})
+			}
+		}
 	}
 }
