@@ -209,6 +209,60 @@ func relgen(t *testing.T, args ...string) []byte {
 	return stdout
 }
 
+// kustomize applies an overlay (a kustomization body without its
+// resources) over docs with the real kubectl kustomize, as a team does
+// before kubectl apply.
+func kustomize(t *testing.T, tl *tools, overlay string, docs []byte) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	base, over := filepath.Join(dir, "base"), filepath.Join(dir, "overlay")
+	for _, d := range []string{base, over} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		filepath.Join(base, "bundle.yaml"):        string(docs),
+		filepath.Join(base, "kustomization.yaml"): "resources:\n- bundle.yaml\n",
+		filepath.Join(over, "kustomization.yaml"): overlay + "resources:\n- ../base\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(tl.kubectl, "kustomize", over)
+	cmd.Env = append(os.Environ(), "KUBECONFIG=/dev/null")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v", err)
+	}
+	return out
+}
+
+// checkBundle runs relgen check --bundle on bundle: it must pass, or,
+// when refused lists what it must say, refuse the bundle saying that.
+func checkBundle(t *testing.T, bundle []byte, refused []string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "bundle.yaml")
+	if err := os.WriteFile(file, bundle, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := cli.Execute(t.Context(), []string{"check", "--bundle", file}, &out, &errOut)
+	switch {
+	case len(refused) == 0 && code != 0:
+		t.Fatalf("relgen check --bundle refused the bundle it is deployed from:\n%s", errOut.String())
+	case len(refused) > 0 && code == 0:
+		t.Fatalf("relgen check --bundle passed a bundle that must be refused:\n%s", errOut.String())
+	}
+	for _, want := range refused {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("relgen check --bundle says\n%s\nwant it to name %q", errOut.String(), want)
+		}
+	}
+}
+
 // relgenRun runs the relgen CLI in-process and returns its stdout and
 // stderr; it fails the test unless relgen exits 0.
 func relgenRun(t *testing.T, args ...string) (stdout, stderr []byte) {

@@ -104,7 +104,12 @@ type broken struct {
 	// newCookieOnScaleUp gives the pod added by the scale-up a new cookie
 	// Secret, as when a Secret is regenerated while pods run.
 	newCookieOnScaleUp bool
-	want               []string
+	// overlay is a kustomization body that kubectl kustomize applies
+	// over relgen's output (and the cookie Secret) before deploying;
+	// refused is what relgen check --bundle must say about the result.
+	overlay string
+	refused []string
+	want    []string
 }
 
 var brokenBundles = []broken{
@@ -146,6 +151,23 @@ var brokenBundles = []broken{
 		want: []string{"the container exited", "/app/var", "Read-only file system"},
 	},
 	{
+		name: "namespace-overlay", what: "a kustomize overlay that moves the bundle to namespace team-a",
+		variant: mixFile, overlay: "namespace: team-a\n",
+		refused: []string{`ConfigMap e2e-app-runtime: data[discovery.config]: {peerage, dns_name}: peerage queries "e2e-app-peers.e2e.svc.cluster.local", ` +
+			`but the headless Service that selects the pods answers as "e2e-app-peers.team-a.svc.cluster.local"`},
+		want: []string{`peerage queries "e2e-app-peers.e2e.svc.cluster.local", but the headless Service e2e-app-peers answers as ` +
+			`"e2e-app-peers.team-a.svc.cluster.local", and cluster DNS has no record for it`},
+	},
+	{
+		name: "read-only-home", what: "a Distillery pod without a writable HOME, as before relgen set one",
+		variant: distilleryFile,
+		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
+			ctr := &deploy.Spec.Template.Spec.Containers[0]
+			ctr.Env = slices.DeleteFunc(ctr.Env, func(e corev1.EnvVar) bool { return e.Name == "HOME" })
+		},
+		want: []string{"cannot ask its node", "Could not start distribution", "Failed to create cookie file"},
+	},
+	{
 		name: "build-time-config", what: "the file route for an app whose config/config.exs sets peerage and that has config/runtime.exs",
 		variant: mixRuntimeFile,
 		want: []string{`peerage runs with dns_name "peers.build-time.invalid" and app_name "build_time", but the bundle delivers ` +
@@ -172,9 +194,18 @@ type scenario struct {
 
 func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 	t.Helper()
-	bundle := decode(t, "relgen manifests", relgen(t, "manifests", "-f", s.config, "--env", "e2e", "--image", s.ref))
-	secret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
-	otherSecret := decode(t, "relgen secret", relgen(t, "secret", "-f", s.config, "--env", "e2e"))
+	bundleYAML := relgen(t, "manifests", "-f", s.config, "--env", "e2e", "--image", s.ref)
+	secretYAML := relgen(t, "secret", "-f", s.config, "--env", "e2e")
+	otherSecretYAML := relgen(t, "secret", "-f", s.config, "--env", "e2e")
+	if b.overlay != "" {
+		bundleYAML = kustomize(t, tl, b.overlay, bundleYAML)
+		secretYAML = kustomize(t, tl, b.overlay, secretYAML)
+		otherSecretYAML = kustomize(t, tl, b.overlay, otherSecretYAML)
+	}
+	checkBundle(t, bundleYAML, b.refused)
+	bundle := decode(t, "relgen manifests", bundleYAML)
+	secret := decode(t, "relgen secret", secretYAML)
+	otherSecret := decode(t, "relgen secret", otherSecretYAML)
 	var intruders *tlsIntruders
 	if s.tls {
 		intruders = newTLSIntruders(t, s.config, bundle, secret)
@@ -549,6 +580,7 @@ func requireTools(t *testing.T) *tools {
 		ss:      look("ss", "iproute2"),
 		erl:     look("erl", "erlang-nox"),
 		mix:     look("mix", "elixir"),
+		kubectl: look("kubectl", "kubectl"),
 	}
 	if len(missing) == 0 {
 		// Root is not always enough: a container without CAP_SYS_ADMIN,

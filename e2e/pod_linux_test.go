@@ -19,7 +19,7 @@ import (
 
 // tools are the programs the simulation runs, resolved once.
 type tools struct {
-	ip, dnsmasq, nsenter, ss, mix, erl string
+	ip, dnsmasq, nsenter, ss, mix, erl, kubectl string
 	// self is this test binary, re-executed as the container runtime.
 	self string
 }
@@ -163,7 +163,9 @@ func (p *pod) rpc(ctx context.Context, expr string) (string, error) {
 		msg := strings.TrimSpace(stdout.String() + " " + stderr.String())
 		return "", fmt.Errorf("rpc on %s: %v: %s", p.name, err, msg)
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	// Distillery's rpc prints the expression's value after its output
+	// (mix's prints nothing); the callers read the output.
+	return strings.TrimSuffix(strings.TrimSpace(stdout.String()), "\n:ok"), nil
 }
 
 // helperEnv is the environment of the test binary re-executed as a

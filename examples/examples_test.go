@@ -50,7 +50,7 @@ var examples = []example{
 			"ConfigMap/myapp-runtime/data.discovery.config",
 			"ConfigMap/myapp-runtime/data.vm.args",
 			"Deployment/myapp-deployment/spec.template.metadata.annotations.relgen.dev/runtime-config-hash",
-			"Deployment/myapp-deployment/spec.template.spec.containers.0.env.5.value",
+			"Deployment/myapp-deployment/spec.template.spec.containers.0.env.6.value",
 		},
 	},
 	{

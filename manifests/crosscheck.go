@@ -123,6 +123,9 @@ func (o objects) checkPod(r *Report, p *releasePod) {
 	o.checkDiscovery(r, p)
 	o.checkEnv(r, p)
 	o.checkNetwork(r, p)
+	if p.distillery && !p.writable(p.env["HOME"]) {
+		r.warn(p.at+": "+p.containerAt+".env", "HOME %q is not on a writable volume: Distillery's rpc, remote_console and ping start distribution before they set the cookie, so OTP creates $HOME/.erlang.cookie and they crash on a read-only root; set HOME to an emptyDir mount", p.env["HOME"])
+	}
 	if !o.opts.AllowUnpinned {
 		for i, c := range p.pod.Spec.Containers {
 			if ref, err := name.ParseReference(c.Image); err != nil {

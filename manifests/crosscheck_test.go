@@ -53,6 +53,7 @@ func TestCheckBundleFiles(t *testing.T) {
 			`-name: node name "billing@" is not basename@host`,
 			"ConfigMap billing-vmargs: data[vm.args]: line 3: -setcookie: the cookie is written into vm.args",
 			"do not admit the distribution port (TCP 9100)",
+			`warning: Deployment billing: spec.template.spec.containers[0].env: HOME "" is not on a writable volume`,
 		},
 		"typo": {`document 1: Deployment web: `, `unknown field "spec.template.spec.contianers"`, "document 2: not a Kubernetes object"},
 	}

@@ -337,3 +337,22 @@ func (p *releasePod) statefulSet() *appsv1.StatefulSet {
 	sts, _ := p.work.(*appsv1.StatefulSet)
 	return sts
 }
+
+// writable reports whether dir is on a writable emptyDir mount of the
+// release container (the kubelet's default HOME, /, is not).
+func (p *releasePod) writable(dir string) bool {
+	if dir == "" {
+		dir = "/"
+	}
+	for _, m := range p.container.VolumeMounts {
+		if m.ReadOnly || !(dir == m.MountPath || strings.HasPrefix(dir, strings.TrimSuffix(m.MountPath, "/")+"/")) {
+			continue
+		}
+		for _, v := range p.pod.Spec.Volumes {
+			if v.Name == m.Name && v.EmptyDir != nil {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -21,6 +21,13 @@ func BootEnv(kind string, t Topology, p BootPaths) []EnvVar {
 			{Name: "REPLACE_OS_VARS", Value: "true"},
 			{Name: "VMARGS_PATH", Value: p.VMArgs},
 			{Name: "RELEASE_MUTABLE_DIR", Value: p.Mutable},
+			// Distillery's rpc, remote_console and ping start
+			// distribution before they set the cookie, so OTP reads, and
+			// failing that creates, $HOME/.erlang.cookie. The root
+			// filesystem is read-only and the kubelet's default HOME is
+			// /, so without a writable HOME they crash ("Failed to
+			// create cookie file") and operators get no shell.
+			{Name: "HOME", Value: p.Tmp},
 		}
 	case KindMix:
 		return []EnvVar{

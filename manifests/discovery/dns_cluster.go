@@ -26,13 +26,16 @@ func (dnsCluster) NamedByHostname() bool { return false }
 // :interval), so the topology's interval does not reach it.
 func (dnsCluster) Check(release.Topology, func(string, string, ...any)) {}
 
+// Plan: the snippet configures the release's own application (the release
+// name, as Phoenix's generator does), so it can be pasted as is.
 func (dnsCluster) Plan(t release.Topology) (Plan, error) {
+	app := elixirAtom(t.Basename)
 	return Plan{
 		Env: []corev1.EnvVar{{Name: dnsClusterQueryEnv, Value: t.FQDN()}},
 		Elixir: "# config/runtime.exs\n" +
-			"config :my_app, dns_cluster_query: System.get_env(\"DNS_CLUSTER_QUERY\") || :ignore\n",
+			"config " + app + ", dns_cluster_query: System.get_env(\"DNS_CLUSTER_QUERY\") || :ignore\n",
 		Setup: `Add {:dns_cluster, "~> 0.1"} to the deps and start ` +
-			`{DNSCluster, query: Application.get_env(:my_app, :dns_cluster_query) || :ignore} in your supervision tree ` +
+			`{DNSCluster, query: Application.get_env(` + app + `, :dns_cluster_query) || :ignore} in your supervision tree ` +
 			`(new Phoenix 1.7+ apps already do). DNSCluster polls every 5 s unless you pass :interval.`,
 		DNSName:  t.FQDN(),
 		Basename: t.Basename,

@@ -67,6 +67,15 @@ func (p proplist) erlang() string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
+// elixirAtom writes name as an Elixir atom literal: :my_app, or
+// :"my-app" when it needs quotes.
+func elixirAtom(name string) string {
+	if name != "" && (name[0] >= 'a' && name[0] <= 'z' || name[0] == '_') && strings.IndexFunc(name, notPlainAtom) < 0 && !strings.Contains(name, "@") {
+		return ":" + name
+	}
+	return ":" + strconv.Quote(name)
+}
+
 // elixirModule is the atom Elixir uses for module name mod.
 func elixirModule(mod string) atom { return atom("Elixir." + mod) }
 

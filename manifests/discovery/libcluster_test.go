@@ -87,6 +87,13 @@ func TestDNSCluster(t *testing.T) {
 	if p.Config != "" || p.DNSName != want[0].Value {
 		t.Errorf("Plan = %+v", p)
 	}
+	// The snippets name the release's application, ready to paste.
+	if !strings.Contains(p.Elixir, "config :myapp, dns_cluster_query:") || !strings.Contains(p.Setup, "Application.get_env(:myapp, :dns_cluster_query)") {
+		t.Errorf("Elixir = %q, Setup = %q, want them to configure :myapp", p.Elixir, p.Setup)
+	}
+	if got := elixirAtom("my-app"); got != `:"my-app"` {
+		t.Errorf(`elixirAtom("my-app") = %s, want :"my-app"`, got)
+	}
 }
 
 func TestLibclusterDNSSRV(t *testing.T) {
