@@ -36,9 +36,22 @@ lint: $(BIN)/golangci-lint
 	$(GO) vet ./...
 	$(BIN)/golangci-lint run ./...
 
+# Every fuzz target as package:Target (go test -fuzz runs one at a time);
+# internal/testutil's TestMakeFuzzRunsEveryTarget keeps the list complete.
+# CI runs a short pass (FUZZTIME=2s); inputs that fail are written to the
+# package's testdata/fuzz/<Target> and stay there as seeds.
+FUZZTIME ?= 15s
+FUZZ_TARGETS := \
+	./vmargs:FuzzParse ./vmargs:FuzzResolve \
+	./cmd/relgen/cli:FuzzLoadConfig ./release/scaffold:FuzzParseMix \
+	./manifests:FuzzBundleRoundTrip ./manifests:FuzzVMArgsTemplate ./manifests:FuzzCheckBundle \
+	./manifests/discovery:FuzzParseConfig
+
 fuzz:
-	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=15s ./vmargs
-	$(GO) test -run=^$$ -fuzz=FuzzResolve -fuzztime=15s ./vmargs
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; \
+	done
 
 docs:
 	$(GO) run ./hack/gendocs docs/reference
