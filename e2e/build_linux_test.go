@@ -20,6 +20,7 @@ import (
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -44,6 +45,16 @@ type variant struct {
 	// tls runs distribution over TLS (cluster.tls.secret, from relgen
 	// secret --tls); epmdLess without epmd (cluster.epmd: false).
 	tls, epmdLess bool
+	// discovery is cluster.discovery; empty means peerage.
+	discovery string
+}
+
+// strategy is the variant's cluster.discovery.
+func (v variant) strategy() string {
+	if v.discovery == "" {
+		return discovery.Peerage
+	}
+	return v.discovery
 }
 
 // buildTimePeerage is the fixture's build-time peerage config for the
@@ -85,6 +96,15 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 			runtime += "\n" + string(relgen(t, "discovery", "-f", s.config, "--env", "e2e", "--format", "elixir"))
 		}
 		write(t, filepath.Join(app, "config", "runtime.exs"), runtime)
+	}
+	if v.strategy() == discovery.DNSCluster {
+		// A Phoenix app's runtime.exs reads DNS_CLUSTER_QUERY; relgen
+		// prints the line, naming the app.
+		if err := os.MkdirAll(filepath.Join(app, "config"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(app, "config", "runtime.exs"), "import Config\n\n"+
+			string(relgen(t, "discovery", "-f", s.config, "--env", "e2e", "--format", "elixir")))
 	}
 	cmd := exec.CommandContext(t.Context(), tl.mix, "release", "--overwrite")
 	cmd.Dir = app
@@ -179,7 +199,7 @@ image:
   # container runtime lays the image over the host's Debian root instead.
   base: scratch
 cluster:
-  discovery: peerage
+  discovery: ` + v.strategy() + `
   discovery_config: ` + v.route + `
   headless_service: e2e-app-peers
   interval: 1s` + podIPEnv + `

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -36,10 +37,14 @@ var (
 	distilleryFile = variant{name: "distillery-file", kind: release.KindDistillery, route: release.DiscoveryConfigFile}
 	// Distribution security: no epmd, and TLS without epmd (the mode of
 	// examples/secure).
-	mixEPMDLess     = variant{name: "mix-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, epmdLess: true}
-	mixTLS          = variant{name: "mix-tls-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
-	distilleryTLS   = variant{name: "distillery-tls-epmd-less", kind: release.KindDistillery, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
-	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS}
+	mixEPMDLess   = variant{name: "mix-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, epmdLess: true}
+	mixTLS        = variant{name: "mix-tls-epmd-less", kind: release.KindMix, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
+	distilleryTLS = variant{name: "distillery-tls-epmd-less", kind: release.KindDistillery, route: release.DiscoveryConfigFile, tls: true, epmdLess: true}
+	// The other DNS strategies, with stand-ins that read the settings and
+	// query the names the real libraries do.
+	libclusterDNSFile = variant{name: "libcluster-dns-file", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.LibclusterDNS}
+	dnsClusterEnv     = variant{name: "dns_cluster", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.DNSCluster}
+	clusterVariants   = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS, libclusterDNSFile, dnsClusterEnv}
 )
 
 // TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's

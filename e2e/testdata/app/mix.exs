@@ -1,7 +1,8 @@
 # The release relgen's end-to-end test deploys: an HTTP listener for the
-# probes, clustered by peerage. peerage is a local stand-in (../peerage),
-# because the test runs without hex.pm; the dependency is declared as a
-# path so mix never needs Hex or rebar.
+# probes, clustered by peerage, libcluster or DNSCluster, whichever the
+# config it boots with configures. They are local stand-ins (../peerage,
+# ../libcluster, ../dns_cluster), because the test runs without hex.pm;
+# the dependencies are declared as paths so mix never needs Hex or rebar.
 defmodule E2eApp.MixProject do
   use Mix.Project
 
@@ -11,7 +12,11 @@ defmodule E2eApp.MixProject do
       version: "0.1.0",
       elixir: "~> 1.14",
       start_permanent: Mix.env() == :prod,
-      deps: [{:peerage, path: "../peerage"}],
+      deps: [
+        {:peerage, path: "../peerage"},
+        {:libcluster, path: "../libcluster"},
+        {:dns_cluster, path: "../dns_cluster"}
+      ],
       releases: [e2e_app: [include_executables_for: [:unix]]]
     ]
   end
