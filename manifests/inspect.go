@@ -345,7 +345,8 @@ func (p *releasePod) writable(dir string) bool {
 		dir = "/"
 	}
 	for _, m := range p.container.VolumeMounts {
-		if m.ReadOnly || !(dir == m.MountPath || strings.HasPrefix(dir, strings.TrimSuffix(m.MountPath, "/")+"/")) {
+		under := dir == m.MountPath || strings.HasPrefix(dir, strings.TrimSuffix(m.MountPath, "/")+"/")
+		if m.ReadOnly || !under {
 			continue
 		}
 		for _, v := range p.pod.Spec.Volumes {

@@ -91,7 +91,7 @@ func readDocument(doc []byte) ([]Object, error) {
 			Items []jsonRaw `json:"items"`
 		}
 		if err := yaml.Unmarshal(doc, &list); err != nil {
-			return nil, fmt.Errorf("List: %w", err)
+			return nil, fmt.Errorf("v1 List: %w", err)
 		}
 		var out []Object
 		var errs []error

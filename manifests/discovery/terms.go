@@ -64,12 +64,12 @@ func (p *termParser) errorf(format string, args ...any) error {
 // space skips white space and % comments.
 func (p *termParser) space() {
 	for p.i < len(p.s) {
-		switch c := p.s[p.i]; {
-		case c == '%':
+		switch p.s[p.i] {
+		case '%':
 			for p.i < len(p.s) && p.s[p.i] != '\n' {
 				p.i++
 			}
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case ' ', '\t', '\n', '\r':
 			p.i++
 		default:
 			return

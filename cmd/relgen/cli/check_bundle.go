@@ -39,7 +39,7 @@ func (o *CheckOptions) checkBundle(cmd *cobra.Command, g *GlobalOptions) error {
 		if err != nil {
 			return fmt.Errorf("--bundle: %w", err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only
 		in = f
 	}
 	rep, err := manifests.CheckBundle(in, manifests.CheckOptions{Domain: o.ClusterDomain, Namespace: o.Namespace}, spec)
