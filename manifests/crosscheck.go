@@ -424,11 +424,13 @@ func (p *releasePod) cookies(r *Report) []cookieSource {
 		source(release.CookieEnv, p.at+": "+p.containerAt+".env")
 	}
 	if p.distillery && p.vmArgs != "" {
+		setcookie := false
 		args, _ := vmargs.Parse(p.vmArgs)
 		for _, a := range vmargs.Find(args, "-setcookie") {
 			if len(a.Values) != 1 {
 				continue
 			}
+			setcookie = true
 			m := osVar.FindStringSubmatch(a.Values[0])
 			if m == nil || m[0] != a.Values[0] {
 				r.fail(fmt.Sprintf("%s: line %d: -setcookie", p.vmArgsAt, a.Line), "vm_args", "the cookie is written into vm.args; take it from a Secret through ${VAR}")
@@ -437,6 +439,9 @@ func (p *releasePod) cookies(r *Report) []cookieSource {
 			if m[1] != release.CookieEnv {
 				source(m[1], fmt.Sprintf("%s: line %d: -setcookie", p.vmArgsAt, a.Line))
 			}
+		}
+		if !setcookie && p.envVar[release.CookieEnv] == nil {
+			r.fail(p.vmArgsAt, "vm_args", "no -setcookie and no %s: Distillery would boot with the cookie baked into the release, not one from a Secret", release.CookieEnv)
 		}
 	}
 	return out

@@ -21,6 +21,7 @@ import (
 func TestCheckBundleFiles(t *testing.T) {
 	want := map[string][]string{
 		"dns-cluster-good": nil,
+		"dnssrv-good":      nil,
 		"kustomize-namespace": {
 			`ConfigMap myapp-runtime: data[discovery.config]: {peerage, dns_name}: peerage queries "myapp-service-headless.default.svc.cluster.local"`,
 			`"myapp-service-headless.team-a.svc.cluster.local"`,
