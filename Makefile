@@ -38,7 +38,7 @@ lint: $(BIN)/golangci-lint
 
 # Every fuzz target as package:Target (go test -fuzz runs one at a time);
 # internal/testutil's TestMakeFuzzRunsEveryTarget keeps the list complete.
-# CI runs a short pass (FUZZTIME=2s); inputs that fail are written to the
+# CI runs a short pass (FUZZTIME=1s); inputs that fail are written to the
 # package's testdata/fuzz/<Target> and stay there as seeds.
 FUZZTIME ?= 15s
 FUZZ_TARGETS := \
