@@ -159,3 +159,25 @@ func TestEveryStrategyReadsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleBundlesPass: every golden example bundle (every strategy,
+// both kinds, the epmd-less TLS mode) passes check --bundle's checks.
+func TestExampleBundlesPass(t *testing.T) {
+	files, err := filepath.Glob("../examples/*/expected/*.yaml")
+	if err != nil || len(files) < 10 {
+		t.Fatalf("found %d example bundles: %v", len(files), err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := CheckBundle(bytes.NewReader(data), CheckOptions{}, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(rep.Problems) > 0 {
+			t.Errorf("%s: %v", file, rep.Problems)
+		}
+	}
+}

@@ -17,27 +17,43 @@ import (
 	"github.com/relgen/relgen/vmargs"
 )
 
-// distPorts are the ports nodes connect to: epmd's, and the distribution
-// port range vm.args fixes (0, 0 when it does not: any port).
+// distPorts are the ports nodes connect to: epmd's (0 when vm.args turns
+// epmd off with -start_epmd false), and the distribution port range
+// vm.args fixes with -kernel inet_dist_listen_min/max, else the
+// -erl_epmd_port an epmd-less node listens on (0, 0 when neither: any
+// port).
 func (p *releasePod) distPorts() (epmd, distMin, distMax int32) {
 	epmd = release.EPMDPort
 	if v, err := strconv.ParseInt(p.env["ERL_EPMD_PORT"], 10, 32); err == nil {
 		epmd = int32(v)
 	}
+	var erlEPMDPort int32
 	args, _ := vmargs.Parse(p.vmArgs)
-	for _, a := range vmargs.Find(args, "-kernel") {
-		for i := 0; i+1 < len(a.Values); i += 2 {
-			v, err := strconv.ParseInt(a.Values[i+1], 10, 32)
-			if err != nil {
-				continue
+	for _, a := range args {
+		switch {
+		case a.Flag == "-start_epmd" && slices.Contains(a.Values, "false"):
+			epmd = 0
+		case a.Flag == "-erl_epmd_port" && len(a.Values) == 1:
+			if v, err := strconv.ParseInt(a.Values[0], 10, 32); err == nil {
+				erlEPMDPort = int32(v)
 			}
-			switch a.Values[i] {
-			case "inet_dist_listen_min":
-				distMin = int32(v)
-			case "inet_dist_listen_max":
-				distMax = int32(v)
+		case a.Flag == "-kernel":
+			for i := 0; i+1 < len(a.Values); i += 2 {
+				v, err := strconv.ParseInt(a.Values[i+1], 10, 32)
+				if err != nil {
+					continue
+				}
+				switch a.Values[i] {
+				case "inet_dist_listen_min":
+					distMin = int32(v)
+				case "inet_dist_listen_max":
+					distMax = int32(v)
+				}
 			}
 		}
+	}
+	if distMin == 0 && epmd == 0 {
+		distMin = erlEPMDPort
 	}
 	if distMax < distMin {
 		distMax = distMin
@@ -68,7 +84,7 @@ func (o objects) checkNetwork(r *Report, p *releasePod) {
 		}
 		where := "NetworkPolicy " + strings.Join(names, ", NetworkPolicy ")
 		rules := fmt.Sprintf("the %s rules of the policies that select %s's pods", strings.ToLower(string(dir)), p.at)
-		if !o.admits(policies, p, dir, epmd, epmd, corev1.ProtocolTCP, true) {
+		if epmd != 0 && !o.admits(policies, p, dir, epmd, epmd, corev1.ProtocolTCP, true) {
 			r.fail(where, "network_policy", "%s do not admit epmd (TCP %d) between the pods; nodes cannot look up each other's distribution port", rules, epmd)
 		}
 		switch {
