@@ -47,7 +47,8 @@ func (p *Problem) Error() string {
 func (p *Problem) Unwrap() error { return p.Err }
 
 // Report is the outcome of CheckObjects: Problems make the bundle
-// inconsistent; Warnings are what the objects do not let it check.
+// inconsistent; Warnings are what the objects do not let it check, and
+// images not pinned by digest.
 type Report struct {
 	Problems []*Problem
 	Warnings []*Problem
@@ -131,7 +132,9 @@ func (o objects) checkPod(r *Report, p *releasePod) {
 			if ref, err := name.ParseReference(c.Image); err != nil {
 				r.fail(fmt.Sprintf("%s: spec.template.spec.containers[%d].image", p.at, i), "image", "%q: %w", c.Image, err)
 			} else if _, ok := ref.(name.Digest); !ok {
-				r.add(fmt.Sprintf("%s: spec.template.spec.containers[%d].image", p.at, i), "image", &UnpinnedError{Ref: c.Image})
+				// Which image runs is a warning, as in relgen check;
+				// --strict makes it an error.
+				r.Warnings = append(r.Warnings, &Problem{At: fmt.Sprintf("%s: spec.template.spec.containers[%d].image", p.at, i), Key: "image", Err: &UnpinnedError{Ref: c.Image}})
 			}
 		}
 	}

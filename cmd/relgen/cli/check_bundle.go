@@ -46,13 +46,17 @@ func (o *CheckOptions) checkBundle(cmd *cobra.Command, g *GlobalOptions) error {
 	if err != nil {
 		return fmt.Errorf("reading bundle %s: %w", o.bundleName(), err)
 	}
-	r := bundleResult{Bundle: o.bundleName(), OK: len(rep.Problems) == 0}
+	r := bundleResult{Bundle: o.bundleName(), OK: len(rep.Problems) == 0 && (!o.Strict || len(rep.Warnings) == 0)}
 	stderr := cmd.ErrOrStderr()
+	var errs []error
 	for _, w := range rep.Warnings {
 		r.Warnings = append(r.Warnings, w.Error())
+		if o.Strict {
+			errs = append(errs, fmt.Errorf("%s: %w", o.bundleName(), w))
+			continue
+		}
 		fmt.Fprintf(stderr, "relgen: warning: %s: %s\n", o.bundleName(), w)
 	}
-	var errs []error
 	for _, p := range rep.Problems {
 		r.Errors = append(r.Errors, p.Error())
 		errs = append(errs, fmt.Errorf("%s: %w", o.bundleName(), p))

@@ -75,6 +75,16 @@ func TestCheckBundle(t *testing.T) {
 		t.Errorf("check --bundle - on relgen's output = %d, %s", code, stderr)
 	}
 
+	// An image not pinned by digest is a warning, as in relgen check;
+	// --strict makes it an error.
+	_, tagged, _ := run(t, "manifests", "-f", seedConfig, "--env", "staging")
+	if code, _, stderr := runIn(t, []byte(tagged), "check", "--bundle", "-"); code != 0 || !strings.Contains(stderr, "relgen: warning: <stdin>: Deployment myapp-deployment: spec.template.spec.containers[0].image: image registry.example.com/acme/myapp:0.1.0 is not pinned by digest") {
+		t.Errorf("check --bundle - on a tagged image = %d, %s; want 0 and the warning", code, stderr)
+	}
+	if code, _, stderr := runIn(t, []byte(tagged), "check", "--bundle", "-", "--strict"); code != 1 || strings.Contains(stderr, "warning") || !strings.Contains(stderr, "is not pinned by digest") {
+		t.Errorf("check --bundle - --strict on a tagged image = %d, %s; want 1 and the error", code, stderr)
+	}
+
 	bad := overlaid(t)
 	code, _, stderr := runIn(t, bad, "check", "--bundle", "-")
 	want := `relgen: <stdin>: ConfigMap myapp-runtime: data[discovery.config]: {peerage, dns_name}: peerage queries "myapp-service-headless.default.svc.cluster.local", but the headless Service that selects the pods answers as "myapp-service-headless.team-a.svc.cluster.local"`
