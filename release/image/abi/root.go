@@ -1,0 +1,237 @@
+package abi
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+)
+
+// Root is what a root file system offers the dynamic loader: its files
+// (to resolve interpreters and symlinks) and its shared libraries.
+type Root struct {
+	// entries maps a clean absolute path to what is there.
+	entries map[string]entry
+	// libs maps the absolute path of a regular file to the library in it.
+	libs map[string]Lib
+	// confDirs are the directories listed in /etc/ld.so.conf.d/*.conf.
+	confDirs []string
+	cache    bool
+}
+
+type entry struct {
+	dir  bool
+	link string // symlink target, or the absolute target of a hard link
+}
+
+// Lib is a shared library found in a root file system.
+type Lib struct {
+	Path     string
+	Soname   string
+	Machine  elf.Machine
+	Class    elf.Class
+	Versions []string
+}
+
+// NewRoot returns an empty root file system, as for a scratch base.
+func NewRoot() *Root {
+	return &Root{entries: map[string]entry{"/": {dir: true}}, libs: map[string]Lib{}}
+}
+
+// Empty reports whether the root holds no files at all.
+func (r *Root) Empty() bool { return len(r.entries) <= 1 }
+
+// ReadImage reads the flattened file system of img (nil: scratch).
+func ReadImage(img v1.Image) (*Root, error) {
+	r := NewRoot()
+	if img == nil {
+		return r, nil
+	}
+	rc := mutate.Extract(img)
+	defer func() { _ = rc.Close() }()
+	if err := r.ReadTar(rc); err != nil {
+		return nil, fmt.Errorf("reading base image files: %w", err)
+	}
+	return r, nil
+}
+
+// ReadTar adds the files of a tar stream (a flattened image or one layer;
+// later entries replace earlier ones, whiteouts are not interpreted).
+func (r *Root) ReadTar(rd io.Reader) error {
+	tr := tar.NewReader(rd)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := path.Clean("/" + h.Name)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			r.entries[name] = entry{dir: true}
+		case tar.TypeSymlink:
+			r.entries[name] = entry{link: h.Linkname}
+		case tar.TypeLink:
+			r.entries[name] = entry{link: path.Clean("/" + h.Linkname)}
+		case tar.TypeReg:
+			r.entries[name] = entry{}
+			if err := r.readFile(name, tr); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		default:
+			r.entries[name] = entry{}
+		}
+	}
+}
+
+// readFile keeps what the loader reads from a regular file: a shared
+// library's soname and versions, and the ld.so configuration.
+func (r *Root) readFile(name string, rd io.Reader) error {
+	base := path.Base(name)
+	switch {
+	case name == "/etc/ld.so.cache":
+		r.cache = true
+	case path.Dir(name) == "/etc/ld.so.conf.d" && strings.HasSuffix(base, ".conf"):
+		data, err := io.ReadAll(io.LimitReader(rd, 1<<20))
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if path.IsAbs(line) {
+				r.confDirs = append(r.confDirs, path.Clean(line))
+			}
+		}
+	case strings.Contains(base, ".so"):
+		data, err := io.ReadAll(rd)
+		if err != nil {
+			return err
+		}
+		if !bytes.HasPrefix(data, elfMagic) {
+			return nil // a linker script such as libc.so
+		}
+		o, err := readObject(bytes.NewReader(data))
+		if err != nil {
+			return nil // not a library the loader could use either
+		}
+		r.libs[name] = Lib{Path: name, Soname: o.Soname, Machine: o.Machine, Class: o.Class, Versions: o.Defines}
+	}
+	return nil
+}
+
+// resolve follows symlinks in every component of p, as the kernel does,
+// and returns the path of what is there; ok is false when nothing is.
+func (r *Root) resolve(p string) (string, bool) {
+	p = path.Clean("/" + p)
+	hops := 0
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	cur := "/"
+	for i := 0; i < len(parts); i++ {
+		next := path.Join(cur, parts[i])
+		e, ok := r.entries[next]
+		if !ok {
+			return "", false
+		}
+		if e.link == "" {
+			cur = next
+			continue
+		}
+		if hops++; hops > 40 {
+			return "", false
+		}
+		target := e.link
+		if !path.IsAbs(target) {
+			target = path.Join(cur, target)
+		}
+		rest := append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), parts[i+1:]...)
+		parts, cur, i = rest, "/", -1
+		if parts[0] == "" {
+			parts = parts[1:]
+		}
+	}
+	return cur, true
+}
+
+// Exists reports whether p resolves to a file or directory.
+func (r *Root) Exists(p string) bool {
+	_, ok := r.resolve(p)
+	return ok
+}
+
+// triplets are Debian's multiarch directory names, by ELF machine; the
+// loader of a multiarch system searches them by default.
+var triplets = map[elf.Machine][]string{
+	elf.EM_X86_64:  {"x86_64-linux-gnu"},
+	elf.EM_AARCH64: {"aarch64-linux-gnu"},
+	elf.EM_386:     {"i386-linux-gnu"},
+	elf.EM_ARM:     {"arm-linux-gnueabihf", "arm-linux-gnueabi"},
+	elf.EM_PPC64:   {"powerpc64le-linux-gnu"},
+	elf.EM_S390:    {"s390x-linux-gnu"},
+	elf.EM_RISCV:   {"riscv64-linux-gnu"},
+}
+
+// searchDirs are the directories the loader searches for a library of
+// machine m: /etc/ld.so.conf.d's (through ld.so.cache, so only when the
+// root has one), the multiarch ones, then the traditional ones.
+func (r *Root) searchDirs(m elf.Machine) []string {
+	var dirs []string
+	if r.cache {
+		dirs = append(dirs, r.confDirs...)
+	}
+	for _, t := range triplets[m] {
+		dirs = append(dirs, "/lib/"+t, "/usr/lib/"+t)
+	}
+	return append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib")
+}
+
+// Find looks up the library the loader would load for soname, for an
+// object of the given machine and class.
+func (r *Root) Find(soname string, m elf.Machine, c elf.Class) (Lib, bool) {
+	candidates := []string{soname}
+	if !strings.Contains(soname, "/") {
+		candidates = candidates[:0]
+		for _, d := range r.searchDirs(m) {
+			candidates = append(candidates, path.Join(d, soname))
+		}
+	}
+	for _, p := range candidates {
+		real, ok := r.resolve(p)
+		if !ok {
+			continue
+		}
+		if lib, ok := r.libs[real]; ok && lib.Machine == m && lib.Class == c {
+			return lib, true
+		}
+	}
+	return Lib{}, false
+}
+
+// Similar lists the library file names in the root that share soname's
+// stem ("libcrypto.so.1.1" for "libcrypto.so.3"), for error hints.
+func (r *Root) Similar(soname string) []string {
+	stem, _, _ := strings.Cut(soname, ".so")
+	seen := map[string]bool{}
+	var out []string
+	for p, lib := range r.libs {
+		name := lib.Soname
+		if name == "" {
+			name = path.Base(p)
+		}
+		if s, _, _ := strings.Cut(name, ".so"); s == stem && name != soname && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
+}
