@@ -1,6 +1,9 @@
 package release
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Release kinds: how a release boots and reads its vm.args.
 const (
@@ -70,9 +73,12 @@ type CookieRef struct {
 // ImageConfig describes the OCI image `relgen build` produces.
 type ImageConfig struct {
 	Repository string   `mapstructure:"repository"`
-	Base       string   `mapstructure:"base"`
+	Base       Base     `mapstructure:"base"`
 	Platforms  []string `mapstructure:"platforms"`
-	User       string   `mapstructure:"user"`
+	// ABICheck turns the build-time check of the release's native code
+	// against the base's libraries off when false (default on).
+	ABICheck *bool  `mapstructure:"abi_check"`
+	User     string `mapstructure:"user"`
 	// AppLayers lists the project's own OTP applications (default: the
 	// release name); they go into their own, most often rebuilt layer.
 	AppLayers []string `mapstructure:"app_layers"`
@@ -80,6 +86,37 @@ type ImageConfig struct {
 	Exclude []string `mapstructure:"exclude"`
 	// Source is the source repository URL recorded in the image labels.
 	Source string `mapstructure:"source"`
+}
+
+// Base is image.base: either a reference written as a string (a
+// registry reference, oci-layout:DIR, tarball:FILE or scratch), or a map
+// naming Debian packages ({debian: [libc6, ...]}) or a directory of .deb
+// files ({debs: DIR}) that relgen builds the base layer from.
+type Base struct {
+	// Ref is the string form.
+	Ref string `mapstructure:"-"`
+	// Debian lists the packages of a base built from .deb files.
+	Debian []string `mapstructure:"debian"`
+	// Debs is a directory holding the .deb files (relative to the config
+	// file); without it packages are fetched into the cache.
+	Debs string `mapstructure:"debs"`
+}
+
+// IsZero reports whether image.base is unset.
+func (b Base) IsZero() bool { return b.Ref == "" && len(b.Debian) == 0 && b.Debs == "" }
+
+// IsPackages reports whether the base is built from Debian packages.
+func (b Base) IsPackages() bool { return len(b.Debian) > 0 || b.Debs != "" }
+
+// String names the base in messages: the reference, or the packages.
+func (b Base) String() string {
+	if !b.IsPackages() {
+		return b.Ref
+	}
+	if len(b.Debian) == 0 {
+		return "the .deb files in " + b.Debs
+	}
+	return "Debian packages [" + strings.Join(b.Debian, " ") + "]"
 }
 
 // ClusterConfig describes how the nodes find each other. Every key may be

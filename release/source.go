@@ -411,6 +411,8 @@ func schemaKeys(envs []string) (keys, mapKeys []string) {
 				path = prefix + "." + name
 			}
 			switch {
+			case ft == reflect.TypeOf(Base{}):
+				out = append(out, path) // a string, or a map of its own
 			case ft.Kind() == reflect.Struct:
 				walk(ft, path)
 			case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:

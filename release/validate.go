@@ -84,6 +84,11 @@ func (c *Config) checkBase(errs *fieldErrors) {
 	} else if _, err := ParseRepository(c.Image.Repository); err != nil {
 		errs.add("image.repository", "%w", err)
 	}
+	for i, pkg := range c.Image.Base.Debian {
+		if !debianPackage.MatchString(pkg) {
+			errs.add(fmt.Sprintf("image.base.debian[%d]", i), "%q is not a Debian package name (lower case letters, digits, + - .)", pkg)
+		}
+	}
 	if _, err := c.User(); err != nil {
 		errs.errs = append(errs.errs, err)
 	}
@@ -96,6 +101,10 @@ func (c *Config) checkBase(errs *fieldErrors) {
 		}
 	}
 }
+
+// debianPackage is Debian policy's package name syntax (5.6.1), with an
+// optional =version.
+var debianPackage = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?$`)
 
 // resolveInto resolves env and adds its problems to errs; it returns nil
 // when there were any.

@@ -95,6 +95,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationWithUnit,
 		wholeNumber,
+		baseRef,
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
 	))); err != nil {
@@ -115,7 +116,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 		return nil, err
 	}
 	base := filepath.Dir(name)
-	for _, p := range []*string{&cfg.Release.Path, &cfg.Release.VMArgs} {
+	for _, p := range []*string{&cfg.Release.Path, &cfg.Release.VMArgs, &cfg.Image.Base.Debs} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}

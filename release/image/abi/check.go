@@ -44,6 +44,8 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error has one line per problem, each naming the file, what it needs
+// and the base.
 func (e *Error) Error() string {
 	if e.Scratch {
 		var files []string
@@ -56,14 +58,14 @@ func (e *Error) Error() string {
 			files = append(files[:3], "...")
 		}
 		return fmt.Sprintf("the release has dynamically linked native code (%s) but the base %s has no files: "+
-			"there is no loader and no libc, so ERTS cannot start; use a base with the libraries it needs",
+			"no loader, no libc, so ERTS cannot start; use a base with the libraries it needs",
 			strings.Join(files, ", "), e.Base)
 	}
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		lines[i] = p.describe(e.Base)
 	}
-	return fmt.Sprintf("the base %s cannot run the release's native code:\n  %s", e.Base, strings.Join(lines, "\n  "))
+	return strings.Join(lines, "\n")
 }
 
 // Check compares what the release needs with what root provides and

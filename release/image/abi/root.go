@@ -182,9 +182,11 @@ var triplets = map[elf.Machine][]string{
 }
 
 // searchDirs are the directories the loader searches for a library of
-// machine m: /etc/ld.so.conf.d's (through ld.so.cache, so only when the
-// root has one), the multiarch ones, then the traditional ones.
-func (r *Root) searchDirs(m elf.Machine) []string {
+// machine m and class c: /etc/ld.so.conf.d's (through ld.so.cache, so
+// only when the root has one), the multiarch ones, then the traditional
+// ones (Debian's loader has /lib and /usr/lib after its multiarch
+// directories; 64-bit systems without multiarch use /lib64 and /usr/lib64).
+func (r *Root) searchDirs(m elf.Machine, c elf.Class) []string {
 	var dirs []string
 	if r.cache {
 		dirs = append(dirs, r.confDirs...)
@@ -192,7 +194,10 @@ func (r *Root) searchDirs(m elf.Machine) []string {
 	for _, t := range triplets[m] {
 		dirs = append(dirs, "/lib/"+t, "/usr/lib/"+t)
 	}
-	return append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib")
+	if c == elf.ELFCLASS64 {
+		dirs = append(dirs, "/lib64", "/usr/lib64")
+	}
+	return append(dirs, "/lib", "/usr/lib")
 }
 
 // Find looks up the library the loader would load for soname, for an
@@ -201,7 +206,7 @@ func (r *Root) Find(soname string, m elf.Machine, c elf.Class) (Lib, bool) {
 	candidates := []string{soname}
 	if !strings.Contains(soname, "/") {
 		candidates = candidates[:0]
-		for _, d := range r.searchDirs(m) {
+		for _, d := range r.searchDirs(m, c) {
 			candidates = append(candidates, path.Join(d, soname))
 		}
 	}
