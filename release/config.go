@@ -1,6 +1,7 @@
 package release
 
 import (
+	"reflect"
 	"strings"
 	"time"
 )
@@ -100,6 +101,15 @@ type Base struct {
 	// Debs is a directory holding the .deb files (relative to the config
 	// file); without it packages are fetched into the cache.
 	Debs string `mapstructure:"debs"`
+}
+
+// BaseHook is a mapstructure decode hook that reads image.base written
+// as a string (a reference) into Base; the map form decodes field by field.
+func BaseHook(from, to reflect.Type, data any) (any, error) {
+	if to != reflect.TypeOf(Base{}) || from.Kind() != reflect.String {
+		return data, nil
+	}
+	return Base{Ref: data.(string)}, nil
 }
 
 // IsZero reports whether image.base is unset.

@@ -25,7 +25,7 @@ func TestResolveSeed(t *testing.T) {
 			Cookie: CookieRef{Secret: "myapp-cookie", Key: "cookie"},
 		},
 		Image: ImageConfig{
-			Repository: "registry.example.com/acme/myapp", Base: "debian:bookworm-slim",
+			Repository: "registry.example.com/acme/myapp", Base: Base{Ref: "debian:bookworm-slim"},
 			User: DefaultUser, AppLayers: []string{"myapp"},
 		},
 		User:      DefaultImageUser,

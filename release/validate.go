@@ -84,9 +84,9 @@ func (c *Config) checkBase(errs *fieldErrors) {
 	} else if _, err := ParseRepository(c.Image.Repository); err != nil {
 		errs.add("image.repository", "%w", err)
 	}
-	for i, pkg := range c.Image.Base.Debian {
+	for _, pkg := range c.Image.Base.Debian {
 		if !debianPackage.MatchString(pkg) {
-			errs.add(fmt.Sprintf("image.base.debian[%d]", i), "%q is not a Debian package name (lower case letters, digits, + - .)", pkg)
+			errs.add("image.base.debian", "%q is not a Debian package name (lower case letters, digits, + - .)", pkg)
 		}
 	}
 	if _, err := c.User(); err != nil {

@@ -12,15 +12,6 @@ import (
 	"github.com/relgen/relgen/release"
 )
 
-// baseRef decodes image.base written as a string (a reference) into
-// release.Base; the map form decodes field by field.
-func baseRef(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeOf(release.Base{}) || from.Kind() != reflect.String {
-		return data, nil
-	}
-	return release.Base{Ref: data.(string)}, nil
-}
-
 // durationWithUnit refuses bare numbers for durations: "interval: 5"
 // would otherwise mean five nanoseconds.
 func durationWithUnit(from, to reflect.Type, data any) (any, error) {

@@ -95,7 +95,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationWithUnit,
 		wholeNumber,
-		baseRef,
+		release.BaseHook,
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
 	))); err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -132,6 +131,10 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	if err != nil {
 		return nil, err
 	}
+	created, err := creationTime(g)
+	if err != nil {
+		return nil, err
+	}
 	var targets []image.Target
 	for _, p := range platforms {
 		dir := o.ReleaseDirs[p.String()]
@@ -147,13 +150,12 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		if err := releaseDir(cfg, o.ReleaseDirs[p.String()], dir); err != nil {
 			return nil, err
 		}
-		base, err := image.ResolveBase(ctx, cfg.Image.Base, p, nil)
-		var pull *image.PullError
-		if errors.As(err, &pull) && ctx.Err() == nil {
-			return nil, cfg.Errorf("image.base", "%w; check the name, the network and your credentials for %s (docker login %s), "+
-				"or build offline: image.base: scratch, oci-layout:DIR or tarball:FILE", err, pull.Registry, pull.Registry)
-		} else if err != nil {
-			return nil, cfg.Errorf("image.base", "%w", err)
+		base, err := baseImage(ctx, cfg, p, created)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkABI(cfg, dir, base); err != nil {
+			return nil, err
 		}
 		targets = append(targets, image.Target{Dir: dir, Platform: p, Base: base})
 	}
@@ -257,16 +259,12 @@ func (o *BuildOptions) platforms(cfg *release.Config) ([]v1.Platform, error) {
 
 // buildOptions turns the config and the environment into image options.
 func buildOptions(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) ([]image.Option, error) {
-	if cfg.Image.Base == "" {
-		return nil, cfg.Errorf("image.base", "is required: a registry reference such as debian:bookworm-slim, oci-layout:DIR, tarball:FILE or scratch")
+	if cfg.Image.Base.IsZero() {
+		return nil, cfg.Errorf("image.base", "is required: a registry reference such as debian:bookworm-slim, oci-layout:DIR, tarball:FILE, scratch, or {debian: [packages]}")
 	}
-	created := time.Unix(0, 0)
-	if s, ok := environ(g)["SOURCE_DATE_EPOCH"]; ok && s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || sec < 0 {
-			return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want whole seconds since 1970", s)
-		}
-		created = time.Unix(sec, 0)
+	created, err := creationTime(g)
+	if err != nil {
+		return nil, err
 	}
 	opts := []image.Option{
 		image.WithName(cfg.Release.Name),
@@ -291,6 +289,19 @@ func buildOptions(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) ([]
 		opts = append(opts, image.WithProgress(func(msg string) { fmt.Fprintln(stderr, msg) }))
 	}
 	return opts, nil
+}
+
+// creationTime is SOURCE_DATE_EPOCH, else the Unix epoch.
+func creationTime(g *GlobalOptions) (time.Time, error) {
+	s, ok := environ(g)["SOURCE_DATE_EPOCH"]
+	if !ok || s == "" {
+		return time.Unix(0, 0), nil
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want whole seconds since 1970", s)
+	}
+	return time.Unix(sec, 0), nil
 }
 
 // gitRevision is the commit the config's directory is checked out at, for

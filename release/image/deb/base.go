@@ -77,14 +77,60 @@ type entry struct {
 	pkg  string
 }
 
-// Base builds a one-layer base image from pkgs (see the package doc).
-func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
+func makeOptions(opts []Option) options {
 	o := options{uid: 65532, gid: 65532, platform: v1.Platform{OS: "linux", Architecture: "amd64"}, created: time.Unix(0, 0).UTC()}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return o
+}
+
+// Base builds a one-layer base image from pkgs (see the package doc).
+func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
+	o := makeOptions(opts)
+	data, history, err := layerTar(pkgs, o)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := gzipped(data)
+	if err != nil {
+		return nil, err
+	}
+	return blobImage(blob, history, o)
+}
+
+// gzipped compresses a layer the one way relgen does for bases: Go's
+// gzip at BestSpeed, no name, time 0.
+func gzipped(data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	z, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := z.Write(data); err != nil {
+		return nil, err
+	}
+	if err := z.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// blobImage is the base image of a compressed layer.
+func blobImage(blob []byte, history string, o options) (v1.Image, error) {
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil },
+		tarball.WithMediaType(types.OCILayer))
+	if err != nil {
+		return nil, err
+	}
+	return imageOf(plainLayer{layer}, history, o)
+}
+
+// layerTar is the uncompressed base layer and the history line naming
+// the packages.
+func layerTar(pkgs []*Package, o options) ([]byte, string, error) {
 	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("no packages")
+		return nil, "", fmt.Errorf("no packages")
 	}
 	pkgs = slices.Clone(pkgs)
 	slices.SortFunc(pkgs, func(a, b *Package) int { return strings.Compare(a.Name, b.Name) })
@@ -93,10 +139,10 @@ func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
 	lists := map[string][]string{}
 	for i, p := range pkgs {
 		if i > 0 && pkgs[i-1].Name == p.Name {
-			return nil, fmt.Errorf("package %s given twice (%s and %s)", p.Name, pkgs[i-1].Version, p.Version)
+			return nil, "", fmt.Errorf("package %s given twice (%s and %s)", p.Name, pkgs[i-1].Version, p.Version)
 		}
 		if p.Architecture != arch && p.Architecture != "all" {
-			return nil, fmt.Errorf("package %s %s is for %s, the image is %s (%s)", p.Name, p.Version, p.Architecture, o.platform.String(), arch)
+			return nil, "", fmt.Errorf("package %s %s is for %s, the image is %s (%s)", p.Name, p.Version, p.Architecture, o.platform.String(), arch)
 		}
 		for _, f := range p.Files {
 			name := path.Clean(strings.TrimPrefix(f.Header.Name, "./"))
@@ -118,11 +164,11 @@ func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
 			case tar.TypeLink:
 				e.hdr.Linkname = path.Clean(strings.TrimPrefix(f.Header.Linkname, "./"))
 			default:
-				return nil, fmt.Errorf("package %s: %s: unsupported file type %q", p.Name, name, f.Header.Typeflag)
+				return nil, "", fmt.Errorf("package %s: %s: unsupported file type %q", p.Name, name, f.Header.Typeflag)
 			}
 			if prev, ok := entries[name]; ok && !(dir && prev.hdr.Typeflag == tar.TypeDir) &&
 				(prev.hdr.Typeflag != e.hdr.Typeflag || prev.hdr.Linkname != e.hdr.Linkname || !bytes.Equal(prev.data, e.data)) {
-				return nil, fmt.Errorf("/%s is in both %s and %s", name, prev.pkg, p.Name)
+				return nil, "", fmt.Errorf("/%s is in both %s and %s", name, prev.pkg, p.Name)
 			}
 			entries[name] = e
 		}
@@ -149,26 +195,25 @@ func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
 		h.ModTime = o.created
 		h.Format = tar.FormatPAX
 		if err := tw.WriteHeader(&h); err != nil {
-			return nil, fmt.Errorf("/%s: %w", name, err)
+			return nil, "", fmt.Errorf("/%s: %w", name, err)
 		}
 		if _, err := tw.Write(e.data); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
-		tarball.WithCompressionLevel(gzip.BestSpeed), tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
-	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	names := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		names[i] = p.Name + "=" + p.Version
 	}
-	img, err := mutate.AppendLayers(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), plainLayer{layer})
+	return buf.Bytes(), "relgen: Debian packages " + strings.Join(names, " "), nil
+}
+
+// imageOf puts the base layer into an image with its config.
+func imageOf(layer v1.Layer, history string, o options) (v1.Image, error) {
+	img, err := mutate.AppendLayers(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), layer)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +224,7 @@ func Base(pkgs []*Package, opts ...Option) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.Created = v1.Time{Time: o.created}
 	cf.OS, cf.Architecture, cf.Variant = o.platform.OS, o.platform.Architecture, o.platform.Variant
-	cf.History = []v1.History{{Created: v1.Time{Time: o.created}, CreatedBy: "relgen: Debian packages " + strings.Join(names, " ")}}
+	cf.History = []v1.History{{Created: v1.Time{Time: o.created}, CreatedBy: history}}
 	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	return mutate.ConfigFile(img, cf)
 }

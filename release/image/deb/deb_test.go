@@ -310,3 +310,58 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find with two versions = %v, want an error asking for a pin", err)
 	}
 }
+
+// TestBaseFromFiles: the cached, the uncached and the in-memory base are
+// one image.
+func TestBaseFromFiles(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	var files []string
+	var pkgs []*Package
+	for _, f := range []fixture{
+		{name: "a", version: "1", arch: "amd64", comp: "xz", files: map[string]string{"usr/bin/a": "A"}},
+		{name: "b", version: "2", arch: "all", comp: "gz", files: map[string]string{"usr/share/b": "B"}},
+	} {
+		data := f.deb(t)
+		p := filepath.Join(dir, f.name+"_"+f.version+"_"+f.arch+".deb")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+		pkg, err := Read(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, pkg)
+	}
+	digest := func(img v1.Image, err error) v1.Hash {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate.Image(img); err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	want := digest(Base(pkgs, WithUser(10, 10)))
+	for _, tc := range []struct {
+		name  string
+		cache string
+	}{{"no cache", ""}, {"cache miss", cache}, {"cache hit", cache}} {
+		if got := digest(BaseFromFiles(files, tc.cache, WithUser(10, 10))); got != want {
+			t.Errorf("%s: digest %s, want %s as from Base", tc.name, got, want)
+		}
+	}
+	// One cache entry for both builds; the key covers the options.
+	entries, _ := filepath.Glob(filepath.Join(cache, "*.tar.gz"))
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %v, want one layer", entries)
+	}
+	if got := digest(BaseFromFiles(files, cache, WithUser(11, 11))); got == want {
+		t.Errorf("another user gave the same digest %s: the key must cover the options", got)
+	}
+}
