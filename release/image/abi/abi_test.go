@@ -90,7 +90,8 @@ func rootTar(t *testing.T, files map[string][]byte, links map[string]string) *Ro
 	return r
 }
 
-// hostBase holds what Debian's ERTS needs, copied from this machine, minus
+// hostBase holds what Debian's ERTS needs (directly or through other
+// libraries), copied from this machine, minus
 // the sonames in drop; patch may rewrite a library's bytes.
 func hostBase(t *testing.T, n *Needs, drop []string, patch func(soname string, data []byte) []byte) *Root {
 	t.Helper()
@@ -109,20 +110,30 @@ func hostBase(t *testing.T, n *Needs, drop []string, patch func(soname string, d
 		"/lib64/ld-linux-x86-64.so.2": "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
 		"/bin/sh":                     "dash",
 	}
+	// Every library the objects need, and the ones those need.
+	var queue []string
 	for _, o := range n.Objects {
-		for _, so := range o.Needed {
-			p := "/lib/x86_64-linux-gnu/" + so
-			if slices.Contains(drop, so) || files[p] != nil {
-				continue
-			}
-			data := read(hostLib(t, so))
-			if patch != nil {
-				data = patch(so, data)
-			}
-			// The soname is a link to the versioned file, as Debian ships it.
-			files[p+".real"] = data
-			links[p] = so + ".real"
+		queue = append(queue, o.Needed...)
+	}
+	for len(queue) > 0 {
+		so := queue[0]
+		queue = queue[1:]
+		p := "/lib/x86_64-linux-gnu/" + so
+		if slices.Contains(drop, so) || files[p+".real"] != nil || files[p] != nil {
+			continue
 		}
+		data := read(hostLib(t, so))
+		lib, err := readObject(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", so, err)
+		}
+		queue = append(queue, lib.Needed...)
+		if patch != nil {
+			data = patch(so, data)
+		}
+		// The soname is a link to the versioned file, as Debian ships it.
+		files[p+".real"] = data
+		links[p] = so + ".real"
 	}
 	return rootTar(t, files, links)
 }
@@ -170,6 +181,21 @@ func TestCheckDebianERTS(t *testing.T) {
 		}
 		if want := got[0].File + " needs libcrypto.so.3; test-base has none"; !strings.Contains(err.Error(), want) {
 			t.Errorf("error = %q, want it to say %q", err, want)
+		}
+	})
+
+	t.Run("indirect need", func(t *testing.T) {
+		epmd := findObject(t, n, "/bin/epmd")
+		if !slices.Contains(epmd.Needed, "libsystemd.so.0") {
+			t.Skipf("this OTP's epmd needs %v, not libsystemd", epmd.Needed)
+		}
+		err := Check(n, hostBase(t, n, []string{"liblzma.so.5"}, nil), "b")
+		want := Problem{File: epmd.Path, Need: "liblzma.so.5", Via: "libsystemd.so.0"}
+		if got := problems(t, err); !slices.Contains(got, want) {
+			t.Fatalf("problems = %+v, want %+v among them", got, want)
+		}
+		if msg := epmd.Path + " needs liblzma.so.5 (for libsystemd.so.0); b has none"; !strings.Contains(err.Error(), msg) {
+			t.Errorf("error = %q, want it to say %q", err, msg)
 		}
 	})
 

@@ -18,6 +18,8 @@ type Problem struct {
 	Need string
 	// Library is the soname a missing symbol version was needed from.
 	Library string
+	// Via is the library that needs it, when the file needs it indirectly.
+	Via string
 	// Have says what the base offers instead ("GLIBC_2.31",
 	// "libcrypto.so.1.1"), empty when it has nothing like it.
 	Have string
@@ -27,6 +29,9 @@ func (p Problem) describe(base string) string {
 	s := p.File + " needs " + p.Need
 	if p.Library != "" {
 		s += " from " + p.Library
+	}
+	if p.Via != "" {
+		s += " (for " + p.Via + ")"
 	}
 	if p.Have != "" {
 		return s + "; " + base + " has " + p.Have
@@ -86,7 +91,7 @@ func Check(n *Needs, root *Root, base string) error {
 	own := map[string]Lib{}
 	for _, o := range n.Objects {
 		if o.Soname != "" {
-			own[o.Soname] = Lib{Path: o.Path, Soname: o.Soname, Machine: o.Machine, Class: o.Class, Versions: o.Defines}
+			own[o.Soname] = o.lib(o.Path)
 		}
 	}
 	var probs []Problem
@@ -94,17 +99,7 @@ func Check(n *Needs, root *Root, base string) error {
 		if o.Interp != "" && !root.Exists(o.Interp) {
 			probs = append(probs, Problem{File: o.Path, Need: "the loader " + o.Interp})
 		}
-		for _, soname := range o.Needed {
-			lib, ok := own[soname]
-			if !ok || lib.Machine != o.Machine || lib.Class != o.Class {
-				lib, ok = root.Find(soname, o.Machine, o.Class)
-			}
-			if !ok {
-				probs = append(probs, Problem{File: o.Path, Need: soname, Have: strings.Join(root.Similar(soname), ", ")})
-				continue
-			}
-			probs = append(probs, missingVersions(o.Path, soname, o.Versions[soname], lib.Versions)...)
-		}
+		probs = append(probs, loadable(o, own, root)...)
 	}
 	for _, s := range n.Scripts {
 		if !root.Exists(s.Interp) {
@@ -116,6 +111,49 @@ func Check(n *Needs, root *Root, base string) error {
 	}
 	slices.SortStableFunc(probs, func(a, b Problem) int { return cmp.Compare(a.File, b.File) })
 	return &Error{Base: base, Problems: probs}
+}
+
+// loadable follows o's needed libraries, and theirs, as the loader does,
+// and reports every soname it cannot find and every symbol version the
+// library found does not define.
+func loadable(o Object, own map[string]Lib, root *Root) []Problem {
+	type edge struct {
+		soname, via string
+		versions    []string
+	}
+	var queue []edge
+	for _, so := range o.Needed {
+		queue = append(queue, edge{soname: so, versions: o.Versions[so]})
+	}
+	var probs []Problem
+	expanded := map[string]bool{}
+	for len(queue) > 0 {
+		e := queue[0]
+		queue = queue[1:]
+		lib, ok := own[e.soname]
+		if !ok || lib.Machine != o.Machine || lib.Class != o.Class {
+			lib, ok = root.Find(e.soname, o.Machine, o.Class)
+		}
+		if !ok {
+			if !expanded[e.soname] {
+				probs = append(probs, Problem{File: o.Path, Need: e.soname, Via: e.via, Have: strings.Join(root.Similar(e.soname), ", ")})
+			}
+			expanded[e.soname] = true
+			continue
+		}
+		for _, p := range missingVersions(o.Path, e.soname, e.versions, lib.Versions) {
+			p.Via = e.via
+			probs = append(probs, p)
+		}
+		if expanded[e.soname] {
+			continue
+		}
+		expanded[e.soname] = true
+		for _, so := range lib.Needed {
+			queue = append(queue, edge{soname: so, via: e.soname, versions: lib.Needs[so]})
+		}
+	}
+	return probs
 }
 
 // missingVersions reports, per version family (GLIBC_, GLIBCXX_, ...),

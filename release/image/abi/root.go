@@ -39,6 +39,10 @@ type Lib struct {
 	Machine  elf.Machine
 	Class    elf.Class
 	Versions []string
+	// Needed and Needs are the library's own DT_NEEDED sonames and the
+	// symbol versions it needs from each: the loader loads them too.
+	Needed []string
+	Needs  map[string][]string
 }
 
 // NewRoot returns an empty root file system, as for a scratch base.
@@ -125,7 +129,7 @@ func (r *Root) readFile(name string, rd io.Reader) error {
 		if err != nil {
 			return nil // not a library the loader could use either
 		}
-		r.libs[name] = Lib{Path: name, Soname: o.Soname, Machine: o.Machine, Class: o.Class, Versions: o.Defines}
+		r.libs[name] = o.lib(name)
 	}
 	return nil
 }

@@ -179,3 +179,8 @@ func readObject(r io.ReaderAt) (Object, error) {
 	}
 	return o, nil
 }
+
+// lib describes the object as a library found at p.
+func (o Object) lib(p string) Lib {
+	return Lib{Path: p, Soname: o.Soname, Machine: o.Machine, Class: o.Class, Versions: o.Defines, Needed: o.Needed, Needs: o.Versions}
+}
