@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"io"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	appsv1 "k8s.io/api/apps/v1"
@@ -61,11 +64,13 @@ func copyTree(t *testing.T, src, dst string) {
 }
 
 // TestHelloBuild is issue 4's promise on a real Elixir project: relgen
-// build runs mix release, packs the release reproducibly (two builds from
-// scratch give one digest), pushes it to a registry, and the staging and
-// prod bundles both run exactly that digest.
+// build runs mix release, packs the release reproducibly onto a base built
+// from Debian packages (two builds from a clean slate give one digest),
+// pushes it to a registry, and the staging and prod bundles both run
+// exactly that digest. A base without a library ERTS needs is refused.
 func TestHelloBuild(t *testing.T) {
 	tool(t, "mix")
+	tool(t, "apt-get") // the base's Debian packages
 	if testing.Short() {
 		t.Skip("builds a release with mix")
 	}
@@ -115,9 +120,38 @@ func TestHelloBuild(t *testing.T) {
 	if got := strings.Join(cf.Config.Entrypoint, " ") + " " + strings.Join(cf.Config.Cmd, " "); got != "/app/bin/hello start" {
 		t.Errorf("entrypoint+cmd = %q, want /app/bin/hello start", got)
 	}
+	// The base is Debian's packages, and scanners can see them.
+	status := fileIn(t, img, "var/lib/dpkg/status")
+	for _, pkg := range []string{"libc6", "libtinfo6", "libstdc++6", "coreutils"} {
+		if !strings.Contains(status, "Package: "+pkg+"\nStatus: install ok installed\n") {
+			t.Errorf("dpkg status lacks %s:\n%s", pkg, status)
+		}
+	}
+	if passwd := fileIn(t, img, "etc/passwd"); !strings.Contains(passwd, ":"+image.DefaultUser+":"+image.DefaultUser+":") {
+		t.Errorf("/etc/passwd has no entry for the image user %s:\n%s", image.DefaultUser, passwd)
+	}
 	rec, err := image.ReadRecordFile(record)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(rec.Layers) == 0 || rec.Layers[0].Kind != image.KindBase {
+		t.Errorf("record layers %+v, want the base layer first", rec.Layers)
+	}
+
+	// The ABI check: without libtinfo6, ERTS cannot start, and the build
+	// says so before packing anything.
+	var stdout, stderr bytes.Buffer
+	cfgData, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(project, "broken.yaml")
+	if err := os.WriteFile(broken, bytes.Replace(cfgData, []byte("libtinfo6, "), nil, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code := cli.Execute(context.Background(), []string{"build", "-f", broken, "--push=false", "--skip-build"}, &stdout, &stderr)
+	if want := "/bin/beam.smp needs libtinfo.so.6; Debian packages ["; code == 0 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("build without libtinfo6: exit %d, stderr %q; want a failure saying %q", code, stderr.String(), want)
 	}
 	if rec.Reference != pushed {
 		t.Errorf("record reference %s, want the printed %s", rec.Reference, pushed)
@@ -141,6 +175,27 @@ func TestHelloBuild(t *testing.T) {
 		}
 		if deployments != 1 {
 			t.Errorf("%s bundle has %d Deployments, want 1 whose image to check", env, deployments)
+		}
+	}
+}
+
+// fileIn reads a file from an image's flattened file system.
+func fileIn(t *testing.T, img v1.Image, name string) string {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer func() { _ = rc.Close() }()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in the image: %v", name, err)
+		}
+		if h.Name == name {
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
 		}
 	}
 }
