@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,9 @@ type variant struct {
 	tls, epmdLess bool
 	// discovery is cluster.discovery; empty means peerage.
 	discovery string
+	// noLibcrypto builds the image on a base without libssl3, with
+	// image.abi_check: false (after checking that the check refuses it).
+	noLibcrypto bool
 }
 
 // strategy is the variant's cluster.discovery.
@@ -55,6 +59,15 @@ func (v variant) strategy() string {
 		return discovery.Peerage
 	}
 	return v.discovery
+}
+
+// basePackages is the image base of the fixture: Debian packages, as
+// examples/hello has it (the libraries Debian's ERTS and crypto NIF link
+// against, and the shell tools the boot scripts run).
+var basePackages = []string{
+	"base-files", "libc6", "libgcc-s1", "libstdc++6", "libtinfo6", "zlib1g", "libssl3", "ca-certificates",
+	"libsystemd0", "libcap2", "libgcrypt20", "libgpg-error0", "liblz4-1", "liblzma5", "libzstd1",
+	"dash", "coreutils", "libacl1", "libattr1", "libgmp10", "libselinux1", "libpcre2-8-0", "sed", "grep", "mawk",
 }
 
 // buildTimePeerage is the fixture's build-time peerage config for the
@@ -125,6 +138,14 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	}
 
 	layoutDir := filepath.Join(work, "oci")
+	if v.noLibcrypto {
+		// The ABI check refuses the base before anything is packed.
+		var out, errOut bytes.Buffer
+		code := cli.Execute(t.Context(), []string{"build", "-f", s.config, "--push=false", "--skip-build", "--set", "image.abi_check=true"}, &out, &errOut)
+		if want := "/priv/lib/crypto.so needs libcrypto.so.3; Debian packages ["; code == 0 || !strings.Contains(errOut.String(), want) {
+			t.Fatalf("relgen build on a base without libssl3: exit %d, stderr:\n%s\nwant a failure saying %q", code, errOut.String(), want)
+		}
+	}
 	ref, stderr := relgenRun(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)
 	s.ref = strings.TrimSpace(string(ref))
 	// relgen build warns when build-time config would win over the file
@@ -188,6 +209,11 @@ func relgenConfig(v variant) string {
 	if v.tls {
 		podIPEnv += "\n  tls: {secret: " + tlsSecretName + "}"
 	}
+	pkgs, abiCheck := basePackages, ""
+	if v.noLibcrypto {
+		pkgs = slices.DeleteFunc(slices.Clone(pkgs), func(p string) bool { return p == "libssl3" })
+		abiCheck = "\n  abi_check: false"
+	}
 	return `# relgen.yaml of the end-to-end test's fixture release.
 release:
   name: ` + releaseName + `
@@ -195,9 +221,9 @@ release:
   path: _build/prod/rel/` + releaseName + `
 image:
   repository: example.invalid/e2e
-  # Offline there is no debian:bookworm-slim to pull; the simulated
-  # container runtime lays the image over the host's Debian root instead.
-  base: scratch
+  # The pods run on the image's own root: this base is all they have.
+  base:
+    debian: [` + strings.Join(pkgs, ", ") + `]` + abiCheck + `
 cluster:
   discovery: ` + v.strategy() + `
   discovery_config: ` + v.route + `

@@ -44,7 +44,10 @@ var (
 	// query the names the real libraries do.
 	libclusterDNSFile = variant{name: "libcluster-dns-file", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.LibclusterDNS}
 	dnsClusterEnv     = variant{name: "dns_cluster", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.DNSCluster}
-	clusterVariants   = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS, libclusterDNSFile, dnsClusterEnv}
+	// The mix-file app on a base without libssl3, built with the ABI
+	// check off. Only run as a broken case.
+	mixNoLibcrypto  = variant{name: "mix-no-libcrypto", kind: release.KindMix, route: release.DiscoveryConfigFile, noLibcrypto: true}
+	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS, libclusterDNSFile, dnsClusterEnv}
 )
 
 // TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's
@@ -171,6 +174,11 @@ var brokenBundles = []broken{
 			ctr.Env = slices.DeleteFunc(ctr.Env, func(e corev1.EnvVar) bool { return e.Name == "HOME" })
 		},
 		want: []string{"cannot ask its node", "Could not start distribution", "Failed to create cookie file"},
+	},
+	{
+		name: "no-libcrypto", what: "an image whose base lacks libcrypto.so.3, built with image.abi_check: false",
+		variant: mixNoLibcrypto,
+		want:    []string{"the container exited", "libcrypto.so.3: cannot open shared object file"},
 	},
 	{
 		name: "build-time-config", what: "the file route for an app whose config/config.exs sets peerage and that has config/runtime.exs",

@@ -96,8 +96,9 @@ func runContainer(args []string) error {
 }
 
 // rootfs assembles the container's root: a read-only overlay of the
-// mount points (created here, as runc creates them), the image, and the
-// host's root filesystem, which stands in for the image's Debian base.
+// mount points (created here, as runc creates them) over the image's own
+// root filesystem, base included; nothing of the host's root is visible,
+// so the release runs on the image's loader and libraries alone.
 // Overlayfs refuses a lower layer below another one on the same
 // filesystem, so the image is copied into a tmpfs first.
 func rootfs(s *runtimeSpec) (string, error) {
@@ -118,7 +119,7 @@ func rootfs(s *runtimeSpec) (string, error) {
 			return "", err
 		}
 	}
-	opts := "lowerdir=" + points + ":" + image + ":/"
+	opts := "lowerdir=" + points + ":" + image
 	flags := uintptr(syscall.MS_RDONLY)
 	if !s.Process.ReadOnlyRoot {
 		upper, work := filepath.Join(s.Scratch, "upper"), filepath.Join(s.Scratch, "work")

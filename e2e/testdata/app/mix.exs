@@ -23,7 +23,8 @@ defmodule E2eApp.MixProject do
 
   def application do
     # :ssl for TLS distribution (-proto_dist inet_tls), which the TLS
-    # variant boots with.
+    # variant boots with. :ssl starts :crypto, which loads its NIF, linked
+    # against OpenSSL's libcrypto, at boot: the image's base must provide it.
     [extra_applications: [:logger, :ssl], mod: {E2eApp.Application, []}]
   end
 end

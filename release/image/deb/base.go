@@ -246,6 +246,7 @@ func generated(pkgs []*Package, lists map[string][]string, entries map[string]*e
 		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "root", Mode: 0o700}},
 		{hdr: tar.Header{Typeflag: tar.TypeDir, Name: home, Mode: 0o700, Uid: o.uid, Gid: o.gid}},
 	}
+	out = append(out, alternatives(pkgs, entries)...)
 	var status strings.Builder
 	for i, p := range pkgs {
 		if i > 0 {
@@ -292,3 +293,59 @@ func withStatus(control string) string {
 // plainLayer hides the tarball layer's own descriptor, whose empty
 // annotations map would make the manifest differ from its JSON form.
 type plainLayer struct{ v1.Layer }
+
+// alternatives does what the update-alternatives --install calls in the
+// packages' postinst scripts do (for /usr/bin/awk, say): for each name,
+// the candidate with the highest priority gets the link, through
+// /etc/alternatives/NAME, with its slave links. A candidate whose target
+// is not in the base (documentation) is skipped.
+func alternatives(pkgs []*Package, entries map[string]*entry) []*entry {
+	type alt struct {
+		link, path string
+		prio       int
+		slaves     [][3]string // link, name, path
+	}
+	best := map[string]alt{}
+	for _, p := range pkgs {
+		script := strings.ReplaceAll(p.Postinst, "\\\n", " ")
+		for _, line := range strings.Split(script, "\n") {
+			f := strings.Fields(line)
+			i := slices.Index(f, "update-alternatives")
+			if i < 0 || len(f) < i+6 || f[i+1] != "--install" {
+				continue
+			}
+			prio, err := strconv.Atoi(f[i+5])
+			if err != nil {
+				continue
+			}
+			a := alt{link: f[i+2], path: f[i+4], prio: prio}
+			name := f[i+3]
+			for j := i + 6; j+3 < len(f); j++ {
+				if f[j] == "--slave" {
+					a.slaves = append(a.slaves, [3]string{f[j+1], f[j+2], f[j+3]})
+					j += 3
+				}
+			}
+			if _, ok := entries[strings.TrimPrefix(a.path, "/")]; !ok {
+				continue
+			}
+			if cur, ok := best[name]; !ok || a.prio > cur.prio {
+				best[name] = a
+			}
+		}
+	}
+	link := func(name, target string) *entry {
+		return &entry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: strings.TrimPrefix(name, "/"), Linkname: target, Mode: 0o777}}
+	}
+	var out []*entry
+	for _, name := range slices.Sorted(maps.Keys(best)) {
+		a := best[name]
+		out = append(out, link(a.link, "/etc/alternatives/"+name), link("/etc/alternatives/"+name, a.path))
+		for _, s := range a.slaves {
+			if _, ok := entries[strings.TrimPrefix(s[2], "/")]; ok {
+				out = append(out, link(s[0], "/etc/alternatives/"+s[1]), link("/etc/alternatives/"+s[1], s[2]))
+			}
+		}
+	}
+	return out
+}

@@ -21,7 +21,7 @@ import (
 
 // cacheFormat names the layer format; change it whenever Base's output
 // changes for the same input, so that old cache entries are not used.
-const cacheFormat = "relgen-deb-base-1"
+const cacheFormat = "relgen-deb-base-2"
 
 // BaseFromFiles reads the .deb files and builds their base (see Base).
 // With a cache directory, the compressed layer is kept there under a key

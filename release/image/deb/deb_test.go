@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ type fixture struct {
 	name, version, arch string
 	comp                string // "", "gz", "xz" or "zst"
 	files               map[string]string
+	postinst            string
 }
 
 func tarOf(t *testing.T, files map[string]string) []byte {
@@ -102,7 +104,11 @@ func (f fixture) deb(t *testing.T) []byte {
 		}
 	}
 	member("debian-binary", []byte("2.0\n"))
-	member("control.tar"+ext, compress(t, f.comp, tarOf(t, map[string]string{"control": control, "md5sums": "d41d8cd98f00b204e9800998ecf8427e  usr/bin/" + f.name + "\n"})))
+	ctl := map[string]string{"control": control, "md5sums": "d41d8cd98f00b204e9800998ecf8427e  usr/bin/" + f.name + "\n"}
+	if f.postinst != "" {
+		ctl["postinst"] = f.postinst
+	}
+	member("control.tar"+ext, compress(t, f.comp, tarOf(t, ctl)))
 	member("data.tar"+ext, compress(t, f.comp, tarOf(t, f.files)))
 	return buf.Bytes()
 }
@@ -197,6 +203,16 @@ func TestBase(t *testing.T) {
 		"usr/share/ca-certificates/mozilla/A.crt": "-----A-----", "usr/share/ca-certificates/mozilla/B.crt": "-----B-----\n",
 		"lib/": "",
 	}}
+	// Two awks; the postinst scripts of both register an alternative, as
+	// dh_installalternatives writes them.
+	postinst := func(path string, prio int) string {
+		return "#!/bin/sh\nset -e\nif [ \"$1\" = \"configure\" ]; then\n" +
+			"        update-alternatives --install /usr/bin/awk awk " + path + " " + strconv.Itoa(prio) + " \\\n" +
+			"            --slave /usr/share/man/man1/awk.1.gz awk.1.gz /usr/share/man/man1/x.1.gz \\\n" +
+			"            --slave /usr/bin/nawk nawk " + path + "\nfi\n"
+	}
+	mawk := fixture{name: "mawk", version: "1.3.4", arch: "amd64", comp: "gz", files: map[string]string{"usr/bin/mawk": "ELF"}, postinst: postinst("/usr/bin/mawk", 5)}
+	gawk := fixture{name: "gawk", version: "5.2", arch: "amd64", comp: "gz", files: map[string]string{"usr/bin/gawk": "ELF"}, postinst: postinst("/usr/bin/gawk", 10)}
 	read := func(f fixture) *Package {
 		p, err := Read(bytes.NewReader(f.deb(t)))
 		if err != nil {
@@ -204,7 +220,7 @@ func TestBase(t *testing.T) {
 		}
 		return p
 	}
-	pkgs := []*Package{read(libc), read(certs)}
+	pkgs := []*Package{read(libc), read(certs), read(mawk), read(gawk)}
 	created := time.Unix(1700000000, 0)
 	img, err := Base(pkgs, WithCreationTime(created), WithUser(1000, 1001))
 	if err != nil {
@@ -213,7 +229,7 @@ func TestBase(t *testing.T) {
 	if err := validate.Image(img); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Base([]*Package{read(certs), read(libc)}, WithCreationTime(created), WithUser(1000, 1001))
+	again, err := Base([]*Package{read(gawk), read(certs), read(mawk), read(libc)}, WithCreationTime(created), WithUser(1000, 1001))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +246,6 @@ func TestBase(t *testing.T) {
 		"etc/ssl/certs/ca-certificates.crt": "-----A-----\n-----B-----\n",
 		"usr/share/doc/libc6/copyright":     "GPL",
 		"var/lib/dpkg/info/libc6.list":      "/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n/lib64\n/lib64/ld-linux-x86-64.so.2\n/usr/share/doc/libc6/changelog.gz\n/usr/share/doc/libc6/copyright\n/usr/share/man/man1/x.1\n",
-		"var/lib/dpkg/status": "Package: ca-certificates\nStatus: install ok installed\nVersion: 20230311\nArchitecture: all\nMaintainer: Test <test@example.com>\nDescription: test package\n multi-line\n\n" +
-			"Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\nArchitecture: amd64\nMaintainer: Test <test@example.com>\nDescription: test package\n multi-line\n",
 	} {
 		h, ok := files[name]
 		if !ok {
@@ -241,6 +255,19 @@ func TestBase(t *testing.T) {
 		if got := h.PAXRecords["data"]; got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
+	}
+	// dpkg's status: every package, sorted by name, as dpkg writes them.
+	wantStatus := ""
+	for i, name := range []string{"ca-certificates", "gawk", "libc6", "mawk"} {
+		if i > 0 {
+			wantStatus += "\n"
+		}
+		p := read(map[string]fixture{"ca-certificates": certs, "gawk": gawk, "libc6": libc, "mawk": mawk}[name])
+		wantStatus += "Package: " + name + "\nStatus: install ok installed\nVersion: " + p.Version + "\nArchitecture: " + p.Architecture +
+			"\nMaintainer: Test <test@example.com>\nDescription: test package\n multi-line\n"
+	}
+	if diff := cmp.Diff(wantStatus, files["var/lib/dpkg/status"].PAXRecords["data"]); diff != "" {
+		t.Errorf("var/lib/dpkg/status (-want +got):\n%s", diff)
 	}
 	for _, name := range []string{"usr/share/doc/libc6/changelog.gz", "usr/share/man/man1/x.1"} {
 		if _, ok := files[name]; ok {
@@ -257,6 +284,17 @@ func TestBase(t *testing.T) {
 	}
 	if h := files["home/nonroot"]; h == nil || h.Uid != 1000 || h.Gid != 1001 {
 		t.Errorf("home/nonroot = %+v, want it owned by 1000:1001", h)
+	}
+	for link, target := range map[string]string{
+		"usr/bin/awk": "/etc/alternatives/awk", "etc/alternatives/awk": "/usr/bin/gawk",
+		"usr/bin/nawk": "/etc/alternatives/nawk", "etc/alternatives/nawk": "/usr/bin/gawk",
+	} {
+		if h := files[link]; h == nil || h.Typeflag != tar.TypeSymlink || h.Linkname != target {
+			t.Errorf("%s = %+v, want a link to %s (the alternative with the highest priority)", link, h, target)
+		}
+	}
+	if h := files["usr/share/man/man1/awk.1.gz"]; h != nil {
+		t.Errorf("%s is in the base, but its target is documentation, left out", h.Name)
 	}
 	if h := files["lib64/ld-linux-x86-64.so.2"]; h == nil || h.Linkname != "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" {
 		t.Errorf("the loader link = %+v", h)

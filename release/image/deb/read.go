@@ -26,6 +26,8 @@ type Package struct {
 	Control string
 	// MD5sums is the package's md5sums control file (may be empty).
 	MD5sums []byte
+	// Postinst is the package's postinst maintainer script (may be empty).
+	Postinst string
 	// Files are the entries of data.tar, in archive order.
 	Files []File
 }
@@ -164,6 +166,12 @@ func (p *Package) readControl(name string, r io.Reader) error {
 			if p.MD5sums, err = io.ReadAll(tr); err != nil {
 				return err
 			}
+		case "postinst":
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return err
+			}
+			p.Postinst = string(data)
 		}
 	}
 	if p.Control == "" {
