@@ -595,6 +595,7 @@ func requireTools(t *testing.T) *tools {
 		mix:     look("mix", "elixir"),
 		kubectl: look("kubectl", "kubectl"),
 	}
+	look("apt-get", "apt") // relgen build fetches the base's packages with it
 	if len(missing) == 0 {
 		// Root is not always enough: a container without CAP_SYS_ADMIN,
 		// or with a seccomp profile, may not create network namespaces.
