@@ -1,9 +1,9 @@
 package examples_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -15,12 +15,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
+	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/release/image"
 )
@@ -95,7 +95,8 @@ func TestHelloBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache2"))
-	pushed := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--set", "image.repository="+repo, "--record", record))
+	sbomFile := filepath.Join(project, "hello.spdx.json")
+	pushed := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--set", "image.repository="+repo, "--record", record, "--sbom", sbomFile))
 
 	_, d1, _ := strings.Cut(first, "@")
 	_, d2, _ := strings.Cut(pushed, "@")
@@ -121,13 +122,13 @@ func TestHelloBuild(t *testing.T) {
 		t.Errorf("entrypoint+cmd = %q, want /app/bin/hello start", got)
 	}
 	// The base is Debian's packages, and scanners can see them.
-	status := fileIn(t, img, "var/lib/dpkg/status")
+	status := testutil.ImageFile(t, img, "var/lib/dpkg/status")
 	for _, pkg := range []string{"libc6", "libtinfo6", "libstdc++6", "coreutils"} {
 		if !strings.Contains(status, "Package: "+pkg+"\nStatus: install ok installed\n") {
 			t.Errorf("dpkg status lacks %s:\n%s", pkg, status)
 		}
 	}
-	if passwd := fileIn(t, img, "etc/passwd"); !strings.Contains(passwd, ":"+image.DefaultUser+":"+image.DefaultUser+":") {
+	if passwd := testutil.ImageFile(t, img, "etc/passwd"); !strings.Contains(passwd, ":"+image.DefaultUser+":"+image.DefaultUser+":") {
 		t.Errorf("/etc/passwd has no entry for the image user %s:\n%s", image.DefaultUser, passwd)
 	}
 	rec, err := image.ReadRecordFile(record)
@@ -137,6 +138,8 @@ func TestHelloBuild(t *testing.T) {
 	if len(rec.Layers) == 0 || rec.Layers[0].Kind != image.KindBase {
 		t.Errorf("record layers %+v, want the base layer first", rec.Layers)
 	}
+
+	checkSBOM(t, sbomFile, ref, img)
 
 	// The ABI check: without libtinfo6, ERTS cannot start, and the build
 	// says so before packing anything.
@@ -179,23 +182,62 @@ func TestHelloBuild(t *testing.T) {
 	}
 }
 
-// fileIn reads a file from an image's flattened file system.
-func fileIn(t *testing.T, img v1.Image, name string) string {
+// checkSBOM validates the SBOM relgen build wrote against the SPDX 2.3
+// schema, reads back what it lists (ERTS, the release's applications, the
+// base's Debian packages), and finds it in the registry as a referrer of
+// the image.
+func checkSBOM(t *testing.T, file string, ref name.Digest, img v1.Image) {
 	t.Helper()
-	rc := mutate.Extract(img)
-	defer func() { _ = rc.Close() }()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s not in the image: %v", name, err)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.ValidateJSON(t, "../release/image/sbom/testdata/spdx-schema-2.3.json", data)
+	var doc struct {
+		Packages []struct {
+			Name    string              `json:"name"`
+			Version string              `json:"versionInfo"`
+			Refs    []map[string]string `json:"externalRefs"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]string{}
+	for _, p := range doc.Packages {
+		have[p.Name] = p.Version
+		for _, r := range p.Refs {
+			have[p.Name] += " " + r["referenceLocator"]
 		}
-		if h.Name == name {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(data)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"hello":              "0.1.0",
+		ref.Context().Name(): ref.DigestStr() + " pkg:oci/hello@" + ref.DigestStr() + "?repository_url=" + ref.Context().Name(),
+		"erts":               "13.",
+		"kernel":             "8.",
+		"elixir":             "1.",
+		"libc6":              "2.36",
+		"coreutils":          "9.",
+	} {
+		if got := have[name]; !strings.HasPrefix(got, want) {
+			t.Errorf("SBOM lists %s as %q, want %q...", name, got, want)
 		}
+	}
+	if got := have["libc6"]; !strings.Contains(got, "pkg:deb/debian/libc6@") || !strings.Contains(got, "&distro=debian-") {
+		t.Errorf("SBOM libc6 = %q, want a pkg:deb purl naming the distribution", got)
+	}
+	if cf.Config.Labels[image.LabelBaseDigest] == "" {
+		t.Errorf("image labels %v lack %s", cf.Config.Labels, image.LabelBaseDigest)
+	}
+	_, m, pulled := testutil.Referrer(t, ref)
+	if m.ArtifactType != "application/spdx+json" || m.Subject == nil || m.Subject.Digest.String() != ref.DigestStr() {
+		t.Errorf("the referrer of %s is %s with subject %+v, want an SPDX document about the image", ref, m.ArtifactType, m.Subject)
+	}
+	if !bytes.Equal(pulled, data) {
+		t.Error("the SBOM pulled from the registry differs from the file relgen build wrote")
 	}
 }

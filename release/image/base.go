@@ -13,6 +13,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
+// LabelBaseName is the OCI annotation naming the base image by a
+// reference it can be pulled by (with LabelBaseDigest, what crane rebase
+// reads); Build leaves it to the caller, who knows how the base was named.
+const LabelBaseName = "org.opencontainers.image.base.name"
+
 // Base image specs accepted by ResolveBase besides a registry reference.
 const (
 	BaseScratch = "scratch"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/relgen/relgen/release"
@@ -82,6 +83,20 @@ func baseImage(ctx context.Context, cfg *release.Config, p v1.Platform, created 
 		return nil, cfg.Errorf("image.base", "%w", err)
 	}
 	return img, nil
+}
+
+// baseName is the org.opencontainers.image.base.name of a registry base,
+// its fully qualified reference, so that crane rebase can find it; other
+// bases have no name to pull by.
+func baseName(b release.Base) string {
+	if b.IsPackages() || b.Ref == "" || b.Ref == image.BaseScratch || strings.HasPrefix(b.Ref, "oci-layout:") || strings.HasPrefix(b.Ref, "tarball:") {
+		return ""
+	}
+	ref, err := name.ParseReference(b.Ref)
+	if err != nil {
+		return ""
+	}
+	return ref.Name()
 }
 
 // checkABI runs the ABI check of the release in dir against base (nil:

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"archive/tar"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
+	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/release"
 )
 
@@ -204,7 +202,7 @@ func TestBuildABICheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		status := fileIn(t, img, "var/lib/dpkg/status")
+		status := testutil.ImageFile(t, img, "var/lib/dpkg/status")
 		if !strings.Contains(status, "Package: hostlibc\nStatus: install ok installed\n") {
 			t.Errorf("dpkg status = %q, want hostlibc installed", status)
 		}
@@ -222,23 +220,20 @@ func TestBuildABICheck(t *testing.T) {
 	})
 }
 
-// fileIn reads a file from an image's flattened file system.
-func fileIn(t *testing.T, img v1.Image, name string) string {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer func() { _ = rc.Close() }()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s not in the image: %v", name, err)
-		}
-		if h.Name == name {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(data)
+func TestBaseName(t *testing.T) {
+	for _, tc := range []struct {
+		base release.Base
+		want string
+	}{
+		{release.Base{Ref: "debian:bookworm-slim"}, "index.docker.io/library/debian:bookworm-slim"},
+		{release.Base{Ref: "registry.example.com/base@sha256:" + strings.Repeat("a", 64)}, "registry.example.com/base@sha256:" + strings.Repeat("a", 64)},
+		{release.Base{Ref: "scratch"}, ""},
+		{release.Base{Ref: "oci-layout:/tmp/base"}, ""},
+		{release.Base{Ref: "tarball:base.tar"}, ""},
+		{release.Base{Debian: []string{"libc6"}}, ""},
+	} {
+		if got := baseName(tc.base); got != tc.want {
+			t.Errorf("baseName(%+v) = %q, want %q", tc.base, got, tc.want)
 		}
 	}
 }

@@ -32,6 +32,8 @@ type BuildOptions struct {
 	// multi-platform builds ("linux/arm64=_build/arm64/rel/myapp").
 	ReleaseDirs map[string]string
 	SkipBuild   bool
+	// SBOM is the file the SPDX bill of materials is written to.
+	SBOM string
 }
 
 func newBuildCommand(g *GlobalOptions) *cobra.Command {
@@ -44,6 +46,10 @@ into a layered, reproducible OCI image without a container daemon: ERTS,
 third-party apps, the project's own apps, then releases/ and bin/, so that a
 code-only change makes one new app layer. Unchanged layers come from the
 layer cache and are not uploaded again. releases/COOKIE is never packed.
+image.base is a registry reference, oci-layout:DIR, tarball:FILE, scratch,
+or {debian: [packages]} for a base built from Debian packages. Before
+packing, ERTS and the NIFs are checked against the base's libraries
+(image.abi_check); --sbom writes an SPDX bill of materials.
 
 The image is pushed to image.repository (tagged with the release version)
 unless --push=false; --oci-layout and --tarball also write it to disk.
@@ -57,6 +63,7 @@ already sets the discovery library: on cluster.discovery_config: file those
 keys would go back to their build-time values after boot.`,
 		Example: `  relgen build --record build.json
   relgen build --push=false --oci-layout out/image --skip-build
+  relgen build --push=false --oci-layout out/image --sbom out/image.spdx.json
   relgen manifests --env prod --record build.json | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -82,6 +89,11 @@ keys would go back to their build-time values after boot.`,
 			if err != nil {
 				return err
 			}
+			if o.SBOM != "" {
+				if err := imageSBOM(ctx, g, cfg, res, ref, o.SBOM, o.Push); err != nil {
+					return fmt.Errorf("SBOM: %w", err)
+				}
+			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), ref)
 			return err
 		},
@@ -94,6 +106,7 @@ keys would go back to their build-time values after boot.`,
 	f.StringSliceVar(&o.Platforms, "platform", nil, "platforms to build, e.g. linux/arm64 (default image.platforms, else linux/amd64)")
 	f.StringToStringVar(&o.ReleaseDirs, "release-dir", nil, "release directory per platform for multi-platform images, e.g. linux/arm64=_build/arm64/rel/myapp")
 	f.BoolVar(&o.SkipBuild, "skip-build", false, "do not run release.build; pack the release directory as it is")
+	f.StringVar(&o.SBOM, "sbom", "", "write the image's SPDX 2.3 bill of materials to this file (and push it as a referrer of the image)")
 	return cmd
 }
 
@@ -280,6 +293,9 @@ func buildOptions(cmd *cobra.Command, g *GlobalOptions, cfg *release.Config) ([]
 		return nil, err
 	}
 	opts = append(opts, image.WithUser(user))
+	if n := baseName(cfg.Image.Base); n != "" {
+		opts = append(opts, image.WithLabels(map[string]string{image.LabelBaseName: n}))
+	}
 	if dir, err := os.UserCacheDir(); err == nil {
 		opts = append(opts, image.WithCacheDir(filepath.Join(dir, "relgen", "layers")))
 	} else {

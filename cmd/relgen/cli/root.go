@@ -53,6 +53,7 @@ RELGEN_ENVIRONMENTS_PROD_REPLICAS) > the config file > defaults.`,
 	root.AddCommand(
 		newInitCommand(g),
 		newBuildCommand(g),
+		newSBOMCommand(g),
 		newManifestsCommand(g),
 		newCheckCommand(g),
 		newDiffCommand(g),
