@@ -100,7 +100,8 @@ func baseName(b release.Base) string {
 }
 
 // checkABI runs the ABI check of the release in dir against base (nil:
-// scratch) unless image.abi_check is false.
+// scratch) unless image.abi_check is false. Passes are remembered in the
+// user cache, so a rebuild on the same base does not read its layers again.
 func checkABI(cfg *release.Config, dir string, base v1.Image) error {
 	if c := cfg.Image.ABICheck; c != nil && !*c {
 		return nil
@@ -109,16 +110,21 @@ func checkABI(cfg *release.Config, dir string, base v1.Image) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
-	root, err := abi.ReadImage(base)
-	if err != nil {
-		return cfg.Errorf("image.base", "%w", err)
-	}
 	name := cfg.Image.Base.String()
 	if name == "" {
 		name = image.BaseScratch
 	}
-	if err := abi.Check(needs, root, name); err != nil {
+	var cache string
+	if d, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(d, "relgen", "abi")
+	}
+	err = abi.CheckImage(needs, base, name, cache)
+	var problems *abi.Error
+	switch {
+	case errors.As(err, &problems):
 		return cfg.Errorf("image.base", "%w\n(image.abi_check: false builds the image anyway)", err)
+	case err != nil:
+		return cfg.Errorf("image.base", "%w", err)
 	}
 	return nil
 }

@@ -14,6 +14,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // erlangRoot is Debian's OTP installation (erlang-base), laid out like a
@@ -294,5 +298,40 @@ func TestMissingVersions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("missingVersions (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckImageCache: a pass is remembered for the same needs on the same
+// base, a failure is not, and other needs are checked again.
+func TestCheckImageCache(t *testing.T) {
+	n := debianERTS(t)
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	_ = tw.Close()
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer(layer.Bytes(), types.DockerLayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	// An empty base cannot run ERTS: refused, and nothing remembered.
+	if err := CheckImage(n, img, "b", cache); err == nil {
+		t.Fatal("CheckImage on an empty layer passed")
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 0 {
+		t.Fatalf("a failure was remembered: %v", entries)
+	}
+	// A release without native code passes and is remembered once.
+	none := &Needs{}
+	for range 2 {
+		if err := CheckImage(none, img, "b", cache); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries, _ := os.ReadDir(cache); len(entries) != 1 {
+		t.Fatalf("cache holds %d entries, want the one pass", len(entries))
+	}
+	// The remembered pass is not taken for other needs.
+	if err := CheckImage(n, img, "b", cache); err == nil {
+		t.Error("CheckImage of ERTS passed after a release without native code passed on the same base")
 	}
 }
