@@ -78,7 +78,11 @@ func baseImage(ctx context.Context, cfg *release.Config, p v1.Platform, created 
 	if dir, err := os.UserCacheDir(); err == nil {
 		cache = filepath.Join(dir, "relgen", "bases")
 	}
-	img, err := deb.BaseFromFiles(files, cache, deb.WithCreationTime(created), deb.WithUser(int(user.UID), int(user.GID)), deb.WithPlatform(p))
+	opts := []deb.Option{deb.WithCreationTime(created), deb.WithUser(int(user.UID), int(user.GID)), deb.WithPlatform(p)}
+	if c := cfg.Image.ABICheck; c != nil && !*c {
+		opts = append(opts, deb.WithoutCheck())
+	}
+	img, err := deb.BaseFromFiles(files, cache, opts...)
 	if err != nil {
 		return nil, cfg.Errorf("image.base", "%w", err)
 	}

@@ -78,8 +78,9 @@ func replaceBase(t *testing.T, config, base string) string {
 }
 
 // hostDeb builds a real .deb with dpkg-deb holding this machine's libc,
-// loader and /bin/sh, renaming the symbol versions after GLIBC_2.31 when
-// old is set (the same length, so the ELF file stays valid).
+// loader and /bin/sh; when old is set, libc and the loader have the symbol
+// versions after GLIBC_2.31 renamed (the same length, so the ELF files
+// stay valid) and there is no shell (this machine's needs a newer libc).
 func hostDeb(t *testing.T, dir string, old bool) {
 	t.Helper()
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
@@ -91,19 +92,25 @@ func hostDeb(t *testing.T, dir string, old bool) {
 		"lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": "/lib64/ld-linux-x86-64.so.2",
 		"bin/dash": "/bin/dash",
 	}
+	if old {
+		// This machine's dash needs this machine's glibc.
+		delete(files, "bin/dash")
+	}
 	for dst, src := range files {
 		data, err := os.ReadFile(src)
 		if err != nil {
 			t.Skipf("%s: %v (not a Debian amd64 machine)", src, err)
 		}
-		if old && strings.HasSuffix(dst, "libc.so.6") {
+		if old {
 			for v := 32; v <= 40; v++ {
 				data = bytes.ReplaceAll(data, []byte(fmt.Sprintf("GLIBC_2.%d\x00", v)), []byte(fmt.Sprintf("XLIBC_2.%d\x00", v)))
 			}
 		}
 		mustWrite(t, filepath.Join(root, dst), data, 0o755)
 	}
-	mustSymlink(t, "dash", filepath.Join(root, "bin/sh"))
+	if !old {
+		mustSymlink(t, "dash", filepath.Join(root, "bin/sh"))
+	}
 	mustSymlink(t, "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", filepath.Join(root, "lib64/ld-linux-x86-64.so.2"))
 	mustWrite(t, filepath.Join(root, "DEBIAN/control"), []byte("Package: hostlibc\nVersion: 1.0\nArchitecture: amd64\n"+
 		"Maintainer: relgen tests <test@example.com>\nDescription: this machine's libc, for tests\n"), 0o644)

@@ -106,8 +106,12 @@ func hostBase(t *testing.T, n *Needs, drop []string, patch func(soname string, d
 		}
 		return data
 	}
+	loader := read("/lib64/ld-linux-x86-64.so.2")
+	if patch != nil {
+		loader = patch("ld-linux-x86-64.so.2", loader)
+	}
 	files := map[string][]byte{
-		"/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": read("/lib64/ld-linux-x86-64.so.2"),
+		"/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": loader,
 		"/bin/dash": read("/bin/dash"),
 	}
 	links := map[string]string{
@@ -207,7 +211,7 @@ func TestCheckDebianERTS(t *testing.T) {
 		// A libc that stops at GLIBC_2.31, like bullseye's: later version
 		// names are renamed in place (same length, so the ELF stays valid).
 		old := func(so string, data []byte) []byte {
-			if so != "libc.so.6" {
+			if so != "libc.so.6" && so != "ld-linux-x86-64.so.2" {
 				return data
 			}
 			for v := 32; v <= 40; v++ {
@@ -221,6 +225,11 @@ func TestCheckDebianERTS(t *testing.T) {
 		want := Problem{File: beam.Path, Need: "GLIBC_2.34", Library: "libc.so.6", Have: "GLIBC_2.31"}
 		if !slices.Contains(got, want) {
 			t.Fatalf("problems = %+v, want %+v among them", got, want)
+		}
+		for _, p := range got {
+			if !strings.HasPrefix(p.Need, "GLIBC_2.") || p.Have != "GLIBC_2.31" {
+				t.Errorf("problem %+v: on an older glibc only GLIBC versions are missing", p)
+			}
 		}
 		msg := beam.Path + " needs GLIBC_2.34 from libc.so.6; debian:bullseye-slim has GLIBC_2.31"
 		if !strings.Contains(err.Error(), msg) {

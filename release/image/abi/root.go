@@ -25,6 +25,8 @@ type Root struct {
 	// confDirs are the directories listed in /etc/ld.so.conf.d/*.conf.
 	confDirs []string
 	cache    bool
+	// programs, when set, collects the dynamically linked executables.
+	programs *Needs
 }
 
 type entry struct {
@@ -89,13 +91,51 @@ func (r *Root) ReadTar(rd io.Reader) error {
 			r.entries[name] = entry{link: path.Clean("/" + h.Linkname)}
 		case tar.TypeReg:
 			r.entries[name] = entry{}
-			if err := r.readFile(name, tr); err != nil {
+			var err error
+			if r.programs != nil && h.Mode&0o111 != 0 && !strings.Contains(path.Base(name), ".so") {
+				err = r.readProgram(name, tr)
+			} else {
+				err = r.readFile(name, tr)
+			}
+			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		default:
 			r.entries[name] = entry{}
 		}
 	}
+}
+
+// ReadPrograms reads a root file system from a tar stream, as ReadTar
+// does, and also what its dynamically linked executables need: Check of
+// the two says whether the root's own programs can start (a base built
+// from packages whose dependencies are missing cannot run its sed).
+func ReadPrograms(rd io.Reader) (*Root, *Needs, error) {
+	r := NewRoot()
+	r.programs = &Needs{}
+	if err := r.ReadTar(rd); err != nil {
+		return nil, nil, err
+	}
+	return r, r.programs, nil
+}
+
+// readProgram keeps an executable's needs when it is a dynamically linked
+// ELF program.
+func (r *Root) readProgram(name string, rd io.Reader) error {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(data, elfMagic) {
+		return nil
+	}
+	o, err := readObject(bytes.NewReader(data))
+	if err != nil || o.Interp == "" {
+		return nil // not a program the loader starts
+	}
+	o.Path = strings.TrimPrefix(name, "/")
+	r.programs.Objects = append(r.programs.Objects, o)
+	return nil
 }
 
 // readFile keeps what the loader reads from a regular file: a shared

@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/relgen/relgen/release/image/abi"
 )
 
 // Option configures Base.
@@ -27,6 +29,7 @@ type options struct {
 	created  time.Time
 	uid, gid int
 	platform v1.Platform
+	noCheck  bool
 }
 
 // WithCreationTime sets every time in the layer and the config (default
@@ -40,6 +43,10 @@ func WithUser(uid, gid int) Option { return func(o *options) { o.uid, o.gid = ui
 // WithPlatform sets the image platform (default linux/amd64). Every
 // package must be of its architecture or "all".
 func WithPlatform(p v1.Platform) Option { return func(o *options) { o.platform = p } }
+
+// WithoutCheck leaves out the check that every dynamically linked program
+// in the packages finds its libraries in them.
+func WithoutCheck() Option { return func(o *options) { o.noCheck = true } }
 
 // UserName is the name of the runtime user in the base's /etc/passwd.
 const UserName = "nonroot"
@@ -207,6 +214,15 @@ func layerTar(pkgs []*Package, o options) ([]byte, string, error) {
 	names := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		names[i] = p.Name + "=" + p.Version
+	}
+	if !o.noCheck {
+		root, programs, err := abi.ReadPrograms(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			return nil, "", err
+		}
+		if err := abi.Check(programs, root, "the base"); err != nil {
+			return nil, "", fmt.Errorf("the packages' own programs cannot start (add the packages that ship what they need):\n%w", err)
+		}
 	}
 	return buf.Bytes(), "relgen: Debian packages " + strings.Join(names, " "), nil
 }

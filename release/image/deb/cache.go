@@ -151,7 +151,7 @@ func cacheKey(files []string, o options) (string, error) {
 	}
 	slices.SortFunc(sums, bytes.Compare)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%d:%d\n%d\n%s\n", cacheFormat, o.uid, o.gid, o.created.Unix(), o.platform.String())
+	fmt.Fprintf(h, "%s\n%d:%d\n%d\n%s\n%v\n", cacheFormat, o.uid, o.gid, o.created.Unix(), o.platform.String(), o.noCheck)
 	for _, s := range sums {
 		h.Write(s)
 	}

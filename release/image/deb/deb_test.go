@@ -403,3 +403,41 @@ func TestBaseFromFiles(t *testing.T) {
 		t.Errorf("another user gave the same digest %s: the key must cover the options", got)
 	}
 }
+
+// TestBaseChecksPrograms: a base whose programs miss a library is refused
+// (this machine's sed without libacl), unless the check is left out.
+func TestBaseChecksPrograms(t *testing.T) {
+	host := map[string]string{
+		"usr/bin/sed":                               "/usr/bin/sed",
+		"lib/x86_64-linux-gnu/libc.so.6":            "/lib/x86_64-linux-gnu/libc.so.6",
+		"lib/x86_64-linux-gnu/libselinux.so.1":      "/lib/x86_64-linux-gnu/libselinux.so.1",
+		"lib/x86_64-linux-gnu/libpcre2-8.so.0":      "/lib/x86_64-linux-gnu/libpcre2-8.so.0",
+		"lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": "/lib64/ld-linux-x86-64.so.2",
+	}
+	files := map[string]string{"lib64/ld-linux-x86-64.so.2": "->/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"}
+	for dst, src := range host {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Skipf("%s: %v (not a Debian amd64 machine)", src, err)
+		}
+		files[dst] = string(data)
+	}
+	f := fixture{name: "sed-and-libc", version: "1", arch: "amd64", comp: "gz", files: files}
+	p, err := Read(bytes.NewReader(f.deb(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tarOf writes files 0644; sed must be a program.
+	for i := range p.Files {
+		if p.Files[i].Header.Name == "./usr/bin/sed" {
+			p.Files[i].Header.Mode = 0o755
+		}
+	}
+	_, err = Base([]*Package{p})
+	if want := "usr/bin/sed needs libacl.so.1; the base has none"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Base = %v, want an error saying %q", err, want)
+	}
+	if _, err := Base([]*Package{p}, WithoutCheck()); err != nil {
+		t.Errorf("Base without the check: %v", err)
+	}
+}
