@@ -101,7 +101,8 @@ func (c *cluster) addPod(api *apiObjects) *pod {
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
-	proc, err := containerProcess(c.image.config, spec, ctr, env, name)
+	passwd, _ := os.ReadFile(filepath.Join(c.image.dir, "etc", "passwd")) // none: HOME is /
+	proc, err := containerProcess(c.image.config, string(passwd), spec, ctr, env, name)
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}

@@ -214,11 +214,12 @@ type process struct {
 
 // containerProcess merges the image config with the container spec as
 // kubelet and containerd do: image env overridden by the container's,
-// HOSTNAME set to the pod's hostname, PATH defaulted and HOME set as
-// runc sets it for a user without a passwd entry; command/args replace
+// HOSTNAME set to the pod's hostname, PATH defaulted and HOME set as runc
+// sets it: the home of the process's uid in the image's /etc/passwd
+// (passwd, empty when the image has none), else /; command/args replace
 // entrypoint/cmd (with $(VAR) expanded from the env); the securityContext
 // user wins over the image's.
-func containerProcess(img v1.Config, spec *corev1.PodSpec, c *corev1.Container, env map[string]string, hostname string) (*process, error) {
+func containerProcess(img v1.Config, passwd string, spec *corev1.PodSpec, c *corev1.Container, env map[string]string, hostname string) (*process, error) {
 	all := map[string]string{"PATH": defaultPath}
 	for _, kv := range img.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -226,13 +227,7 @@ func containerProcess(img v1.Config, spec *corev1.PodSpec, c *corev1.Container, 
 	}
 	all["HOSTNAME"] = hostname
 	maps.Copy(all, env)
-	if _, ok := all["HOME"]; !ok {
-		all["HOME"] = "/"
-	}
 	p := &process{Dir: c.WorkingDir}
-	for _, k := range slices.Sorted(maps.Keys(all)) {
-		p.Env = append(p.Env, k+"="+all[k])
-	}
 	if p.Dir == "" {
 		p.Dir = img.WorkingDir
 	}
@@ -264,6 +259,12 @@ func containerProcess(img v1.Config, spec *corev1.PodSpec, c *corev1.Container, 
 	if err := p.setUser(img.User, spec.SecurityContext, c.SecurityContext); err != nil {
 		return nil, fmt.Errorf("container %s: %w", c.Name, err)
 	}
+	if _, ok := all["HOME"]; !ok {
+		all["HOME"] = passwdHome(passwd, p.UID)
+	}
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		p.Env = append(p.Env, k+"="+all[k])
+	}
 	if sc := c.SecurityContext; sc != nil {
 		p.ReadOnlyRoot = sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem
 		p.NoNewPrivs = sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation
@@ -278,6 +279,17 @@ func containerProcess(img v1.Config, spec *corev1.PodSpec, c *corev1.Container, 
 		}
 	}
 	return p, nil
+}
+
+// passwdHome is the home directory of uid in an /etc/passwd file, or /.
+func passwdHome(passwd string, uid uint32) string {
+	for _, line := range strings.Split(passwd, "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 6 && f[2] == strconv.FormatUint(uint64(uid), 10) && f[5] != "" {
+			return f[5]
+		}
+	}
+	return "/"
 }
 
 // setUser resolves uid, gid and supplementary groups: container
@@ -430,7 +442,7 @@ func TestContainerProcess(t *testing.T) {
 		Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 	}}
 	img := v1.Config{Entrypoint: []string{"/app/bin/app"}, Cmd: []string{"start"}, WorkingDir: "/app", Env: []string{"LANG=C.UTF-8", "X=image"}, User: "1000"}
-	got, err := containerProcess(img, spec, c, map[string]string{"X": "pod"}, "app-1")
+	got, err := containerProcess(img, "", spec, c, map[string]string{"X": "pod"}, "app-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,8 +456,17 @@ func TestContainerProcess(t *testing.T) {
 		t.Errorf("containerProcess (-want +got):\n%s", diff)
 	}
 
+	// A passwd entry for the uid gives HOME, as runc reads it.
+	passwd := "root:x:0:0:root:/root:/usr/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin\n"
+	if got, err = containerProcess(img, passwd, spec, c, map[string]string{"X": "pod"}, "app-1"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(got.Env, "HOME=/home/nonroot") {
+		t.Errorf("env %q, want HOME=/home/nonroot from the image's /etc/passwd", got.Env)
+	}
+
 	c.Args = []string{"eval", "$(X)"}
-	if got, err = containerProcess(img, spec, c, map[string]string{"X": "pod"}, "app-1"); err != nil {
+	if got, err = containerProcess(img, "", spec, c, map[string]string{"X": "pod"}, "app-1"); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"/app/bin/app", "eval", "pod"}; !slices.Equal(got.Args, want) {
@@ -454,7 +475,7 @@ func TestContainerProcess(t *testing.T) {
 
 	root := int64(0)
 	spec.SecurityContext.RunAsUser = &root
-	if _, err := containerProcess(img, spec, c, nil, "app-1"); err == nil {
+	if _, err := containerProcess(img, "", spec, c, nil, "app-1"); err == nil {
 		t.Error("runAsNonRoot with uid 0: no error, want kubelet's refusal")
 	}
 }
