@@ -57,6 +57,9 @@ type ReleaseConfig struct {
 	Kind string `mapstructure:"kind"`
 	// Path is the built release directory, the input of `relgen build`.
 	Path string `mapstructure:"path"`
+	// Paths gives a multi-platform image one release directory per
+	// platform ("linux/arm64": _build/arm64/rel/myapp); ERTS is native code.
+	Paths map[string]string `mapstructure:"paths"`
 	// Build is an optional command run before packing the release.
 	Build []string `mapstructure:"build"`
 	// VMArgs is an optional vm.args template, relative to the config file.

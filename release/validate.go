@@ -84,6 +84,14 @@ func (c *Config) checkBase(errs *fieldErrors) {
 	} else if _, err := ParseRepository(c.Image.Repository); err != nil {
 		errs.add("image.repository", "%w", err)
 	}
+	for _, platform := range slices.Sorted(maps.Keys(c.Release.Paths)) {
+		switch {
+		case !platformSyntax.MatchString(platform):
+			errs.add("release.paths."+platform, "%q is not a platform: want OS/ARCH[/VARIANT], e.g. linux/arm64", platform)
+		case len(c.Image.Platforms) > 0 && !slices.Contains(c.Image.Platforms, platform):
+			errs.add("release.paths."+platform, "platform %s is not in image.platforms %v", platform, c.Image.Platforms)
+		}
+	}
 	for _, pkg := range c.Image.Base.Debian {
 		if !debianPackage.MatchString(pkg) {
 			errs.add("image.base.debian", "%q is not a Debian package name (lower case letters, digits, + - .)", pkg)
@@ -101,6 +109,9 @@ func (c *Config) checkBase(errs *fieldErrors) {
 		}
 	}
 }
+
+// platformSyntax is an OCI platform as relgen writes one: os/arch[/variant].
+var platformSyntax = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
 
 // debianPackage is Debian policy's package name syntax (5.6.1), with an
 // optional =version.

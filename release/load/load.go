@@ -121,6 +121,11 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 			*p = filepath.Join(base, *p)
 		}
 	}
+	for k, p := range cfg.Release.Paths {
+		if p != "" && !filepath.IsAbs(p) {
+			cfg.Release.Paths[k] = filepath.Join(base, p)
+		}
+	}
 	return &cfg, nil
 }
 

@@ -244,3 +244,69 @@ func TestBaseName(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildPlatformsFromConfig: image.platforms with release.paths builds
+// an index with one image per platform, each from its own release, and
+// --sbom describes the index.
+func TestBuildPlatformsFromConfig(t *testing.T) {
+	cfg := buildProject(t, "registry.example.com/acme/benchapp", "  platforms: [linux/amd64, linux/arm64]")
+	dir := filepath.Dir(cfg)
+	if err := os.CopyFS(filepath.Join(dir, "rel-arm64"), os.DirFS(filepath.Join(dir, "rel"))); err != nil {
+		t.Fatal(err)
+	}
+	// The arm64 release differs, as a release built for arm64 would.
+	mustWrite(t, filepath.Join(dir, "rel-arm64", "bin", "arm64-only"), []byte("#!/bin/sh\n"), 0o755)
+	data, _ := os.ReadFile(cfg)
+	data = []byte(strings.Replace(string(data), "  path: rel\n", "  path: rel\n  paths: {linux/amd64: rel, linux/arm64: rel-arm64}\n", 1))
+	mustWrite(t, cfg, data, 0o644)
+	// Releases that bundle a dynamically linked ERTS would need a base
+	// per platform; this synthetic one has no ELF files.
+	layoutDir, sbomFile := filepath.Join(dir, "layout"), filepath.Join(dir, "index.spdx.json")
+	code, stdout, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build", "--oci-layout", layoutDir, "--sbom", sbomFile)
+	if code != 0 {
+		t.Fatalf("relgen build: exit %d: %s", code, stderr)
+	}
+	ref, err := name.NewDigest(strings.TrimSpace(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := layout.ImageIndexFromPath(layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := v1.NewHash(ref.DigestStr())
+	idx, err := lp.ImageIndex(h)
+	if err != nil {
+		t.Fatalf("the printed digest is not an index in the layout: %v", err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var platforms []string
+	digests := map[string]bool{}
+	for _, d := range m.Manifests {
+		platforms = append(platforms, d.Platform.String())
+		digests[d.Digest.String()] = true
+	}
+	if strings.Join(platforms, " ") != "linux/amd64 linux/arm64" || len(digests) != 2 {
+		t.Errorf("index manifests %v (%d digests), want linux/amd64 and linux/arm64, two images", platforms, len(digests))
+	}
+	doc, err := os.ReadFile(sbomFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.ValidateJSON(t, "../../../release/image/sbom/testdata/spdx-schema-2.3.json", doc)
+	if !strings.Contains(string(doc), ref.DigestStr()) {
+		t.Errorf("the SBOM does not name the index %s", ref.DigestStr())
+	}
+
+	t.Run("unknown platform", func(t *testing.T) {
+		bad := strings.Replace(string(data), "linux/arm64: rel-arm64", "linux/s390x: rel-arm64", 1)
+		mustWrite(t, cfg, []byte(bad), 0o644)
+		code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+		if want := "release.paths.linux/s390x: platform linux/s390x is not in image.platforms"; code == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want a failure saying %q", code, stderr, want)
+		}
+	})
+}

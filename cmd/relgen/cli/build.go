@@ -151,9 +151,12 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	var targets []image.Target
 	for _, p := range platforms {
 		dir := o.ReleaseDirs[p.String()]
+		if dir == "" {
+			dir = cfg.Release.Paths[p.String()]
+		}
 		switch {
 		case dir == "" && len(platforms) > 1:
-			return nil, fmt.Errorf("--release-dir %s=DIR is missing: a multi-platform image needs one release per platform (ERTS is native code)", p.String())
+			return nil, fmt.Errorf("--release-dir %s=DIR is missing, and release.paths has no %s: a multi-platform image needs one release per platform (ERTS is native code)", p.String(), p.String())
 		case dir == "":
 			dir = cfg.Release.Path
 		}
