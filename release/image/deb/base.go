@@ -173,8 +173,7 @@ func layerTar(pkgs []*Package, o options) ([]byte, string, error) {
 			default:
 				return nil, "", fmt.Errorf("package %s: %s: unsupported file type %q", p.Name, name, f.Header.Typeflag)
 			}
-			if prev, ok := entries[name]; ok && !(dir && prev.hdr.Typeflag == tar.TypeDir) &&
-				(prev.hdr.Typeflag != e.hdr.Typeflag || prev.hdr.Linkname != e.hdr.Linkname || !bytes.Equal(prev.data, e.data)) {
+			if prev, ok := entries[name]; ok && !compatible(prev, e) {
 				return nil, "", fmt.Errorf("/%s is in both %s and %s", name, prev.pkg, p.Name)
 			}
 			entries[name] = e
@@ -243,6 +242,15 @@ func imageOf(layer v1.Layer, history string, o options) (v1.Image, error) {
 	cf.History = []v1.History{{Created: v1.Time{Time: o.created}, CreatedBy: history}}
 	cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	return mutate.ConfigFile(img, cf)
+}
+
+// compatible reports whether two packages may both ship a path: a
+// directory, or the very same file or link.
+func compatible(a, b *entry) bool {
+	if a.hdr.Typeflag == tar.TypeDir && b.hdr.Typeflag == tar.TypeDir {
+		return true
+	}
+	return a.hdr.Typeflag == b.hdr.Typeflag && a.hdr.Linkname == b.hdr.Linkname && bytes.Equal(a.data, b.data)
 }
 
 // generated are the files a runtime and scanners expect that no package
