@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
 	"github.com/relgen/relgen/internal/testutil"
+	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
 )
 
@@ -61,7 +62,7 @@ func TestBaseForms(t *testing.T) {
 			if diff := cmp.Diff(want, cfg.Image.Base); diff != "" {
 				t.Errorf("image.base (-want +got):\n%s", diff)
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.Validate(discovery.Registry{}); err != nil {
 				t.Errorf("Validate: %v", err)
 			}
 		})
