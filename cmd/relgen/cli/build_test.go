@@ -296,7 +296,7 @@ func TestBuildUnpullableBase(t *testing.T) {
 	for _, want := range []string{
 		"relgen.yaml:8: image.base: base " + host + "/nothing/here:1: pulling from registry " + host + ": ",
 		"check the name, the network and your credentials for " + host + " (docker login " + host + ")",
-		"or build offline: image.base: scratch, oci-layout:DIR or tarball:FILE",
+		"or build offline: image.base: scratch, oci-layout:DIR, tarball:FILE or {debian: [packages]}",
 	} {
 		if code != 1 || stdout != "" || !strings.Contains(stderr, want) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, want)
