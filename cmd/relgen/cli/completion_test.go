@@ -37,7 +37,10 @@ func TestCompletion(t *testing.T) {
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			directive := lines[len(lines)-1]
 			got := lines[:len(lines)-1]
-			if !slices.Equal(got, tt.want) && !(len(got) == 0 && tt.want == nil) {
+			if len(got) == 0 {
+				got = nil
+			}
+			if !slices.Equal(got, tt.want) {
 				t.Errorf("completions = %q, want %q", got, tt.want)
 			}
 			if directive != ":4" {
