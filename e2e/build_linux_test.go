@@ -195,6 +195,9 @@ func distilleryLayout(t *testing.T, dir, standIn string) {
 	}
 }
 
+// jobReport starts the line the migrate Job prints.
+const jobReport = "migrate ran on "
+
 // relgenConfig is the relgen.yaml the test deploys a variant with. The
 // Distillery variant names the pod IP variable as the seed recipe does:
 // -name e2e_app@${MY_POD_IP}.
@@ -234,6 +237,12 @@ deployment:
   health_path: /healthz
   env:
     HTTP_PORT: "8000"
+  jobs:
+    # A release command as a Job: it reads the pods' env, reports whether
+    # its VM is distributed, and lives a few discovery intervals so the
+    # nodes would find it if it were a node.
+    migrate:
+      eval: 'IO.puts("` + jobReport + `#{node()} alive=#{Node.alive?()} http_port=#{System.fetch_env!("HTTP_PORT")}"); Process.sleep(3000)'
 environments:
   e2e:
     namespace: e2e

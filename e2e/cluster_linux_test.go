@@ -17,6 +17,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
@@ -41,6 +42,8 @@ type cluster struct {
 	variant variant
 	pods    []*pod
 	ready   map[*pod]bool
+	// jobs are the pods of Jobs, which the Deployment does not own.
+	jobs []*pod
 }
 
 func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy *appsv1.Deployment, headless *corev1.Service) *cluster {
@@ -48,7 +51,7 @@ func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy 
 	c.net = newNetwork(t, tl, dir)
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("RELGEN_E2E_LOGS") == "1" {
-			for _, p := range c.pods {
+			for _, p := range append(c.pods, c.jobs...) {
 				t.Logf("log of pod %s:\n%s", p.name, p.log.String())
 			}
 		}
@@ -66,7 +69,7 @@ func (c *cluster) fqdn() string {
 // addresses.
 func (c *cluster) dnsRecords() map[string][]string {
 	var ips []string
-	for _, p := range c.pods {
+	for _, p := range append(c.pods, c.jobs...) {
 		if selects(c.headless.Spec.Selector, p.labels) && (c.headless.Spec.PublishNotReadyAddresses || c.ready[p]) {
 			ips = append(ips, p.ip)
 		}
@@ -81,15 +84,37 @@ func (c *cluster) dnsRecords() map[string][]string {
 func (c *cluster) addPod(api *apiObjects) *pod {
 	c.t.Helper()
 	tmpl := c.deploy.Spec.Template
+	hash := templateHash(c.t, tmpl)
+	i := len(c.pods) + len(c.jobs) + 1
+	name := fmt.Sprintf("%s-%s-%s", c.deploy.Name, hash, safeString(fmt.Sprint(i), 5))
+	p := c.newPod(api, "deployment "+c.deploy.Name, tmpl, name, map[string]string{"pod-template-hash": hash})
+	c.pods = append(c.pods, p)
+	return p
+}
+
+// addJobPod does what the Job controller, the scheduler and kubelet do
+// for a Job's pod; the pod is not one of the Deployment's pods.
+func (c *cluster) addJobPod(api *apiObjects, job *batchv1.Job) *pod {
+	c.t.Helper()
+	i := len(c.pods) + len(c.jobs) + 1
+	name := fmt.Sprintf("%s-%s", job.Name, safeString(fmt.Sprint(i), 5))
+	p := c.newPod(api, "job "+job.Name, job.Spec.Template, name, map[string]string{"batch.kubernetes.io/job-name": job.Name, "job-name": job.Name})
+	c.jobs = append(c.jobs, p)
+	return p
+}
+
+// newPod names the pod, gives it the next IP, computes the container's
+// env and process from the pod template and the API objects, and writes
+// the files it mounts.
+func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateSpec, name string, extraLabels map[string]string) *pod {
+	c.t.Helper()
 	spec := &tmpl.Spec
 	if err := simulable(spec); err != nil {
-		c.t.Fatalf("deployment %s: %v", c.deploy.Name, err)
+		c.t.Fatalf("%s: %v", owner, err)
 	}
-	i := len(c.pods) + 1
-	hash := templateHash(c.t, tmpl)
-	name := fmt.Sprintf("%s-%s-%s", c.deploy.Name, hash, safeString(fmt.Sprint(i), 5))
+	i := len(c.pods) + len(c.jobs) + 1
 	netns, ip := c.net.addPod(i)
-	labels := map[string]string{"pod-template-hash": hash}
+	labels := maps.Clone(extraLabels)
 	maps.Copy(labels, tmpl.Labels)
 	meta := podMeta{
 		Name: name, Namespace: c.deploy.Namespace, UID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
@@ -118,12 +143,10 @@ func (c *cluster) addPod(api *apiObjects) *pod {
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
-	p := &pod{
+	return &pod{
 		t: c.t, tools: c.tools, name: name, netns: netns, ip: ip, dir: dir, labels: labels,
 		image: c.image.dir, mounts: append(mounts, vols...), proc: proc, log: &logBuffer{},
 	}
-	c.pods = append(c.pods, p)
-	return p
 }
 
 // simulable refuses pod specs the simulation would get wrong.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
@@ -203,6 +204,8 @@ type scenario struct {
 	// patience is how long the nodes get to connect.
 	patience time.Duration
 	start    time.Time
+	// jobs are the bundle's release command Jobs.
+	jobs []*batchv1.Job
 }
 
 func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
@@ -234,6 +237,11 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 		b.bundle(deploy, headless)
 	}
 	sc := &scenario{t: t, broken: b, patience: time.Minute, start: time.Now(), tls: intruders}
+	for _, o := range bundle {
+		if j, ok := o.(*batchv1.Job); ok {
+			sc.jobs = append(sc.jobs, j)
+		}
+	}
 	if b.name != "" {
 		// A broken cluster never forms; a healthy one connects within a
 		// second, so 10 discovery intervals are plenty.
@@ -292,6 +300,11 @@ func (sc *scenario) lifecycle() (string, error) {
 	if err := c.checkSandbox(first[0]); err != nil {
 		return "", err
 	}
+	if sc.broken.name == "" {
+		if err := sc.runJobs(first); err != nil {
+			return "", err
+		}
+	}
 
 	// kubectl scale --replicas=3: a new pod with a new IP, which cluster
 	// DNS adds to the headless Service's answer.
@@ -344,13 +357,13 @@ func (sc *scenario) lifecycle() (string, error) {
 		if err := sc.tlsIntruders(good); err != nil {
 			return "", err
 		}
-		return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected over TLS, rejoin ok, scale-up ok, foreign CA refused, no cert refused", len(good), len(good))}, security...), "; "), nil
+		return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected over TLS, rejoin ok, scale-up ok, foreign CA refused, no cert refused", len(good), len(good))}, append(security, fmt.Sprintf("%d job(s) ran outside the cluster", len(sc.jobs)))...), "; "), nil
 	}
 	// A pod the headless Service also selects, with another cookie.
 	if err := sc.intruder(good); err != nil {
 		return "", err
 	}
-	return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected, rejoin ok, scale-up ok, wrong cookie refused", len(good), len(good))}, security...), "; "), nil
+	return strings.Join(append([]string{fmt.Sprintf("%d/%d nodes connected, rejoin ok, scale-up ok, wrong cookie refused", len(good), len(good))}, append(security, fmt.Sprintf("%d job(s) ran outside the cluster", len(sc.jobs)))...), "; "), nil
 }
 
 // bounce ends victim's container with stop, waits until the other nodes
@@ -386,6 +399,25 @@ func (sc *scenario) terminate(p *pod) error {
 	grace := 30 * time.Second
 	if s := sc.c.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
 		grace = time.Duration(*s) * time.Second
+	}
+	// Kubelet runs the preStop hook first; its time counts against the
+	// grace period.
+	if h := sc.c.deploy.Spec.Template.Spec.Containers[0].Lifecycle; h != nil && h.PreStop != nil {
+		if h.PreStop.Exec == nil {
+			return fmt.Errorf("pod %s: only exec preStop hooks are simulated", p.name)
+		}
+		begin := time.Now()
+		ctx, cancel := context.WithTimeout(sc.t.Context(), grace)
+		_, err := p.exec(ctx, h.PreStop.Exec.Command...)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("pod %s: preStop hook: %w", p.name, err)
+		}
+		if !p.running() {
+			return fmt.Errorf("pod %s: the container exited during the preStop hook", p.name)
+		}
+		grace -= time.Since(begin)
+		sc.step("preStop hook %v ran for %.1fs", h.PreStop.Exec.Command, time.Since(begin).Seconds())
 	}
 	graceful, exit := p.stop(grace)
 	switch {
@@ -624,4 +656,61 @@ func requireTools(t *testing.T) *tools {
 func isExecutable(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// runJobs runs each release command Job in a pod of its own while the
+// cluster is up, as CI would before a rollout: the Job runs to
+// completion, its VM is not distributed, cluster DNS never lists its pod
+// and no node's Node.list() ever holds it.
+func (sc *scenario) runJobs(good []*pod) error {
+	c := sc.c
+	if len(sc.jobs) == 0 {
+		return errors.New("the bundle has no Job; the e2e config asks for migrate")
+	}
+	for _, j := range sc.jobs {
+		if img := j.Spec.Template.Spec.Containers[0].Image; img != c.deploy.Spec.Template.Spec.Containers[0].Image {
+			return fmt.Errorf("job %s runs image %s, not the Deployment's", j.Name, img)
+		}
+		p := c.addJobPod(sc.api, j)
+		c.net.publish(c.dnsRecords())
+		if err := c.await(10*time.Second, "cluster DNS leaves the Job's pod out of "+c.fqdn(), func(ctx context.Context) error {
+			return c.dnsAnswers(ctx, good)
+		}); err != nil {
+			return err
+		}
+		p.start()
+		polls := 0
+		if err := c.await(time.Minute, "job "+j.Name+" completes", func(ctx context.Context) error {
+			views, err := c.views(ctx, good)
+			if err != nil {
+				return err
+			}
+			polls++
+			for q, v := range views {
+				if slices.Contains(v.peers, nodeName(p)) || len(v.peers) != len(good)-1 {
+					return permanent(fmt.Errorf("while job %s runs, Node.list() on %s = %v, want only the Deployment's other nodes", j.Name, nodeName(q), v.peers))
+				}
+			}
+			if p.running() {
+				return fmt.Errorf("job %s is still running", j.Name)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := p.cur.err; err != nil {
+			return fmt.Errorf("job %s failed: %v\n%s", j.Name, err, p.log.String())
+		}
+		line := ""
+		for _, l := range strings.Split(p.log.String(), "\n") {
+			if strings.HasPrefix(l, jobReport) {
+				line = l
+			}
+		}
+		if want := jobReport + "nonode@nohost alive=false http_port=8000"; line != want {
+			return fmt.Errorf("job %s printed %q, want %q:\n%s", j.Name, line, want, p.log.String())
+		}
+		sc.step("job %s completed outside the cluster (%s; %d views of the nodes while it ran)", j.Name, strings.TrimPrefix(line, jobReport), polls)
+	}
+	return nil
 }

@@ -142,6 +142,13 @@ func (p *pod) running() bool { return p.cur != nil && !p.cur.exited() }
 // bin/<name> rpc EXPR` does: a process joining the container's
 // namespaces and root, as its user, with its environment.
 func (p *pod) rpc(ctx context.Context, expr string) (string, error) {
+	return p.exec(ctx, p.proc.Args[0], "rpc", expr)
+}
+
+// exec runs argv in the running container the way `kubectl exec` (and a
+// preStop exec hook) does: a process joining the container's namespaces
+// and root, as its user, with its environment.
+func (p *pod) exec(ctx context.Context, argv ...string) (string, error) {
 	r := p.cur
 	if r == nil || r.exited() {
 		return "", errors.New("container is not running")
@@ -153,7 +160,7 @@ func (p *pod) rpc(ctx context.Context, expr string) (string, error) {
 		"--", "/usr/bin/env", "-i",
 	}
 	args = append(args, p.proc.Env...)
-	args = append(args, p.proc.Args[0], "rpc", expr)
+	args = append(args, argv...)
 	cmd := exec.CommandContext(ctx, p.tools.nsenter, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
@@ -161,7 +168,7 @@ func (p *pod) rpc(ctx context.Context, expr string) (string, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(stdout.String() + " " + stderr.String())
-		return "", fmt.Errorf("rpc on %s: %v: %s", p.name, err, msg)
+		return "", fmt.Errorf("%s on %s: %v: %s", argv[0], p.name, err, msg)
 	}
 	// Distillery's rpc prints the expression's value after its output
 	// (mix's prints nothing); the callers read the output.

@@ -80,12 +80,23 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 	if b.Image, err = imageRef(spec, opts, &b.Warnings); err != nil {
 		return nil, err
 	}
+	if sa := spec.Deployment.Pod.ServiceAccount; sa != "" && rt.Plan.ServiceAccount != "" {
+		return nil, spec.Errorf("service_account", "discovery %s runs the pods as its own ServiceAccount %s, bound to the Role it needs; remove service_account", spec.Discovery, rt.Plan.ServiceAccount)
+	}
 	cm := configMap(spec, b)
+	if spec.CreateNamespace {
+		b.Objects = append(b.Objects, namespace(spec))
+	}
+	if spec.Deployment.Pod.CreateServiceAccount {
+		b.Objects = append(b.Objects, serviceAccount(spec))
+	}
 	for _, o := range rt.Plan.Objects {
 		o.SetLabels(standardLabels(spec))
 		b.Objects = append(b.Objects, o)
 	}
-	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), workload(spec, b, cm))
+	work := workload(spec, b, cm)
+	b.Objects = append(b.Objects, cm, headlessService(spec), service(spec), work)
+	b.Objects = append(b.Objects, jobs(spec, b, work)...)
 	if minReplicas(spec) > 1 {
 		b.Objects = append(b.Objects, podDisruptionBudget(spec))
 	}
@@ -95,6 +106,9 @@ func Generate(spec *release.Spec, opts Options) (*Bundle, error) {
 	b.Objects = append(b.Objects, networkPolicy(spec))
 	if c := certificate(spec); c != nil {
 		b.Objects = append(b.Objects, c)
+	}
+	if spec.Deployment.Ingress != nil {
+		b.Objects = append(b.Objects, ingress(spec))
 	}
 	sortObjects(b.Objects)
 	if err := b.Check(); err != nil {
@@ -153,6 +167,7 @@ func NewRuntime(spec *release.Spec, opts Options) (*Runtime, error) {
 		text = strings.TrimRight(text, "\n") + "\n\n## Peer discovery config, added by relgen (" + spec.Discovery + ").\n" +
 			"-config " + release.ConfigDir + "/" + DiscoveryKey + "\n"
 	}
+	text = withSchedulers(spec, text)
 	if err := vmargs.Check(name, text, spec); err != nil {
 		return nil, blameEach(spec, "vm_args", err)
 	}
@@ -228,6 +243,7 @@ func runtimeHash(data map[string]string) string {
 var kindOrder = []string{
 	"Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Certificate", "Service",
 	"Deployment", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy", "HorizontalPodAutoscaler",
+	"Ingress", "Job",
 }
 
 // kindRank is kind's place in kindOrder; kinds not listed go last.

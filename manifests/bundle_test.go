@@ -27,7 +27,7 @@ func config(kind string) *release.Config {
 		Cluster: release.ClusterConfig{Discovery: "peerage", HeadlessService: "myapp-service-headless", PodIPEnv: "MY_POD_IP"},
 		Deployment: release.DeploymentConfig{
 			Labels: map[string]string{"app": "myapp"}, Port: ptr(int32(8000)),
-			Env: map[string]string{"HOST": "example.com"},
+			Env: release.PlainEnv(map[string]string{"HOST": "example.com"}),
 		},
 		Environments: map[string]release.Environment{
 			"prod":    {Namespace: "default", Protected: true},
@@ -277,7 +277,7 @@ func TestDiscoveryConfigEnv(t *testing.T) {
 				}
 			}
 
-			c.Deployment.Env["PEERAGE_INTERVAL"] = "1"
+			c.Deployment.Env["PEERAGE_INTERVAL"] = release.Plain("1")
 			if _, err := c.Resolve("prod", discovery.Registry{}); err == nil || !strings.Contains(err.Error(), "deployment.env: PEERAGE_INTERVAL is set by relgen for discovery peerage") {
 				t.Errorf("user env shadowing a discovery variable: Resolve err = %v", err)
 			}

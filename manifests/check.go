@@ -29,6 +29,8 @@ func (b *Bundle) Check() error {
 	for _, o := range b.Objects {
 		if pod, _, ok := WorkloadPod(o); ok {
 			errs = append(errs, b.checkDistribution(pod)...)
+			errs = append(errs, b.checkIngress(pod)...)
+			errs = append(errs, b.checkJobs(pod.Spec.Containers[0].Image)...)
 		}
 	}
 	return errors.Join(errs...)

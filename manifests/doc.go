@@ -2,8 +2,13 @@
 // resolved release.Spec: Deployment, headless and ClusterIP Services,
 // the ConfigMap that carries the rendered vm.args and discovery config,
 // PodDisruptionBudget, NetworkPolicy and whatever the discovery strategy
-// adds. Objects are k8s.io/api types; Bundle.Check cross-checks them
-// against each other before anything is written.
+// adds, plus what the config asks for: HorizontalPodAutoscaler, Ingress,
+// Namespace, ServiceAccount and release command Jobs. Objects are
+// k8s.io/api types; Bundle.Check cross-checks them against each other
+// before anything is written (the Ingress reaches a Service port and
+// agrees with the app's host variable; a Job runs the pods' image and
+// can never join the cluster), and Bundle.Needs lists the Secrets and
+// ConfigMaps the objects read but the bundle does not hold.
 //
 // The distribution mode (release.DistributionSpec: epmd or not, TCP or
 // TLS) shapes several parts at once, so distribution.go derives all of

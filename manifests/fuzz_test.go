@@ -26,7 +26,7 @@ func fuzzSpec(t *testing.T, name, namespace, key, value string, mix bool, strate
 	if envRoute {
 		c.Cluster.DiscoveryConfig = release.DiscoveryConfigEnv
 	}
-	c.Deployment.Env = map[string]string{key: value}
+	c.Deployment.Env = release.PlainEnv(map[string]string{key: value})
 	r := int32(replicas)
 	c.Deployment.Replicas = &r
 	c.Environments = map[string]release.Environment{"prod": {Namespace: namespace}}

@@ -114,7 +114,7 @@ func podDisruptionBudget(s *release.Spec) *policyv1.PodDisruptionBudget {
 
 // networkPolicy lets only the release's own pods reach epmd and the
 // distribution port: anyone holding the cookie there controls the node.
-// The app port stays open.
+// The app port and the metrics port (for Prometheus) stay open.
 func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 	t := s.Topology
 	tcp := corev1.ProtocolTCP
@@ -125,6 +125,10 @@ func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 	var dist []networkingv1.NetworkPolicyPort
 	for _, name := range distPortNames(s) {
 		dist = append(dist, port(name))
+	}
+	open := []networkingv1.NetworkPolicyPort{port(PortHTTP)}
+	if s.Deployment.Pod.MetricsPort != 0 {
+		open = append(open, port(PortMetrics))
 	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
@@ -137,7 +141,7 @@ func networkPolicy(s *release.Spec) *networkingv1.NetworkPolicy {
 					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: t.Selector}}},
 					Ports: dist,
 				},
-				{Ports: []networkingv1.NetworkPolicyPort{port(PortHTTP)}},
+				{Ports: open},
 			},
 		},
 	}

@@ -76,6 +76,7 @@ func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTem
 				Image:           b.Image,
 				ImagePullPolicy: corev1.PullIfNotPresent,
 				Env:             containerEnv(s, b),
+				EnvFrom:         envFrom(s.Deployment.EnvFrom),
 				Ports: append([]corev1.ContainerPort{
 					{Name: PortHTTP, ContainerPort: s.Topology.HTTPPort, Protocol: corev1.ProtocolTCP},
 				}, distPorts(s)...),
@@ -93,6 +94,7 @@ func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTem
 			Volumes: volumes,
 		},
 	}
+	place(s, &pod)
 	return pod
 }
 
@@ -101,9 +103,7 @@ func podTemplate(s *release.Spec, b *Bundle, cm *corev1.ConfigMap) corev1.PodTem
 // Downward API fields come first, then the cookie, relgen's boot settings and the
 // user's env.
 func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
-	field := func(name, path string) corev1.EnvVar {
-		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
-	}
+	field := fieldEnv
 	plain := func(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
 	t := s.Topology
 	env := []corev1.EnvVar{field(t.PodIPEnv, "status.podIP")}
@@ -126,7 +126,7 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 	env = append(env, distEnv(s)...)
 	env = append(env, b.Plan.Env...)
 	for _, e := range s.Deployment.Env {
-		env = append(env, plain(e.Name, e.Value))
+		env = append(env, userEnvVar(e))
 	}
 	return env
 }

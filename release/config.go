@@ -166,8 +166,11 @@ type DeploymentConfig struct {
 	Labels   map[string]string `mapstructure:"labels"`
 	Replicas *int32            `mapstructure:"replicas"`
 	Port     *int32            `mapstructure:"port"`
-	// Env is plain environment; values may use $(VAR) of earlier variables.
-	Env map[string]string `mapstructure:"env"`
+	// Env is the container env: plain values, which may use $(VAR) of
+	// other entries, or keys of Secrets and ConfigMaps.
+	Env map[string]EnvValue `mapstructure:"env"`
+	// EnvFrom imports every key of Secrets and ConfigMaps as env vars.
+	EnvFrom []EnvFrom `mapstructure:"env_from"`
 	// FieldEnv exposes pod fields through the Downward API, VAR: fieldPath.
 	FieldEnv  map[string]string `mapstructure:"field_env"`
 	Resources *Resources        `mapstructure:"resources"`
@@ -178,6 +181,12 @@ type DeploymentConfig struct {
 	// Autoscaling adds a HorizontalPodAutoscaler; the Deployment then
 	// leaves replicas to it.
 	Autoscaling *Autoscaling `mapstructure:"autoscaling"`
+	// Ingress routes outside HTTP traffic for a host to the app.
+	Ingress *Ingress `mapstructure:"ingress"`
+	// Jobs are release commands run once per image before the rollout.
+	Jobs map[string]Job `mapstructure:"jobs"`
+
+	PodConfig `mapstructure:",squash"`
 }
 
 // Autoscaling configures a HorizontalPodAutoscaler on CPU utilisation.
@@ -204,6 +213,8 @@ type Environment struct {
 	Namespace string `mapstructure:"namespace"`
 	// Protected environments refuse images not pinned by digest.
 	Protected bool `mapstructure:"protected"`
+	// CreateNamespace adds the Namespace object to the bundle.
+	CreateNamespace bool `mapstructure:"create_namespace"`
 
 	DeploymentConfig `mapstructure:",squash"`
 	ClusterConfig    `mapstructure:",squash"`

@@ -17,6 +17,12 @@
 // Loading (viper, RELGEN_*, --set) lives in release/load, which keeps this
 // package a plain schema.
 //
+// Besides the topology a Spec carries what the pods need in production,
+// each resolved once here: env from Secret and ConfigMap keys (EnvValue),
+// the Ingress and the host variable derived from it, release command Jobs
+// with their env, pull/identity/placement settings, and shutdown timing
+// with the scheduler count a CPU limit implies.
+//
 // The package imports no other relgen package, so that every part of
 // relgen can depend on it; a test enforces this.
 package release

@@ -37,6 +37,8 @@ type Spec struct {
 	// Environment is the environment's name, e.g. prod.
 	Environment string
 	Protected   bool
+	// CreateNamespace adds the Namespace object to the bundle.
+	CreateNamespace bool
 
 	Release ReleaseConfig
 	Image   ImageConfig
@@ -70,7 +72,9 @@ type DeploymentSpec struct {
 	Replicas int32
 	// Env is the user's env in an order where every $(VAR) reference
 	// points at an earlier entry.
-	Env                    []EnvVar
+	Env []EnvVar
+	// EnvFrom are the Secrets and ConfigMaps imported whole.
+	EnvFrom                []EnvFrom
 	FieldEnv               []EnvVar
 	Resources              *Resources
 	TerminationGracePeriod time.Duration
@@ -78,6 +82,14 @@ type DeploymentSpec struct {
 	// Autoscaling is set when a HorizontalPodAutoscaler owns the replica
 	// count.
 	Autoscaling *AutoscalingSpec
+	// Ingress is set when an Ingress routes traffic to the app.
+	Ingress *IngressSpec
+	// Jobs are the release commands, sorted by name.
+	Jobs []JobSpec
+	// Pod is how the pods are pulled, identified and placed.
+	Pod PodSpec
+	// Shutdown is how a pod stops.
+	Shutdown ShutdownSpec
 }
 
 // AutoscalingSpec is the resolved autoscaling section.
@@ -89,6 +101,9 @@ type AutoscalingSpec struct {
 // Downward API fieldPath.
 type EnvVar struct {
 	Name, Value string
+	// From, when set, is the Secret or ConfigMap key the value comes
+	// from instead of Value.
+	From *EnvValue
 }
 
 // Topology holds every name and number that two artefacts share: the node
@@ -213,7 +228,7 @@ func (c *Config) resolveEnv(env string, strategies Strategies) (*Spec, error) {
 	m := merger{env: env, paths: map[string]string{}}
 	m.paths["protected"] = m.envPath("protected")
 	m.paths["vm_args"] = "release.vm_args"
-	s := &Spec{Environment: env, Protected: e.Protected, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
+	s := &Spec{Environment: env, Protected: e.Protected, CreateNamespace: e.CreateNamespace, Release: c.Release, Image: c.Image, origin: c.Origin, paths: m.paths}
 	if err := c.resolveRelease(s, &m); err != nil {
 		return nil, err
 	}
@@ -221,16 +236,28 @@ func (c *Config) resolveEnv(env string, strategies Strategies) (*Spec, error) {
 	c.resolveTopology(s, &m, e, strategies)
 	c.resolveDistribution(s, &m, e)
 
-	userEnv := m.strMap("env", "deployment.env", c.Deployment.Env, e.Env)
+	s.Deployment.EnvFrom = pick(&m, "env_from", "deployment.env_from", nilIfEmpty(c.Deployment.EnvFrom), nilIfEmpty(e.EnvFrom), nil)
+	userEnv := m.envMap("env", "deployment.env", c.Deployment.Env, e.Env)
 	var errs fieldErrors
 	errs.origin = c.Origin
-	ordered, err := orderEnv(userEnv)
+	userEnv = s.deriveHostEnv(userEnv, &errs)
+	s.Deployment.Pod = m.pod(c.Deployment.PodConfig, e.PodConfig, &errs)
+	s.Deployment.Shutdown = m.shutdown(c.Deployment.ShutdownConfig, e.ShutdownConfig)
+	// On a cycle the entries come back sorted, so every name (reserved,
+	// malformed) is still checked below.
+	ordered, err := withRefs(userEnv)
 	if err != nil {
 		errs.add(s.KeyPath("env"), "%v", err)
-		// Still check every name (reserved, malformed) below.
-		ordered = sortedEnv(userEnv)
 	}
 	s.Deployment.Env = ordered
+	var jobErrs []error
+	s.Deployment.Jobs, jobErrs = m.jobs(c.Deployment.Jobs, e.Jobs, userEnv)
+	if err == nil {
+		// A cycle in deployment.env is reported once, above.
+		for _, err := range jobErrs {
+			errs.add(s.KeyPath("jobs"), "%v", err)
+		}
+	}
 	s.check(&errs, strategies)
 	if err := errs.err(); err != nil {
 		return nil, err
@@ -286,6 +313,7 @@ func (c *Config) resolveDeployment(s *Spec, m *merger, e Environment) {
 		Resources:              m.resources(d.Resources, ec.Resources),
 		TerminationGracePeriod: pick(m, "termination_grace_period", "deployment.termination_grace_period", d.TerminationGracePeriod, ec.TerminationGracePeriod, DefaultTerminationGrace),
 		HealthPath:             m.str("health_path", "deployment.health_path", d.HealthPath, ec.HealthPath, ""),
+		Ingress:                m.ingress(d.Ingress, ec.Ingress),
 	}
 	if a := pick(m, "autoscaling", "deployment.autoscaling", d.Autoscaling, ec.Autoscaling, Autoscaling{}); a != (Autoscaling{}) {
 		s.Deployment.Autoscaling = &AutoscalingSpec{Min: deref(a.Min, 1), Max: deref(a.Max, 0), CPU: deref(a.CPU, DefaultAutoscalingCPU)}

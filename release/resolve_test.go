@@ -34,8 +34,10 @@ func TestResolveSeed(t *testing.T) {
 			Name:                   "myapp-deployment",
 			Labels:                 map[string]string{"app": "myapp"},
 			Replicas:               2,
-			Env:                    []EnvVar{{"HOST", "example.com"}},
+			Env:                    []EnvVar{{Name: "HOST", Value: "example.com"}},
 			TerminationGracePeriod: 30 * time.Second,
+			Pod:                    PodSpec{TopologySpread: true},
+			Shutdown:               ShutdownSpec{PreStop: DefaultPreStop, Shutdown: DefaultShutdown},
 		},
 		Topology: Topology{
 			Basename: "myapp", HeadlessService: "myapp-service-headless", Service: "myapp",
@@ -52,7 +54,7 @@ func TestResolveSeed(t *testing.T) {
 	staging := base
 	staging.Environment = "staging"
 	staging.Topology.Namespace = "staging"
-	staging.Deployment.Env = []EnvVar{{"HOST", "staging.example.com"}}
+	staging.Deployment.Env = []EnvVar{{Name: "HOST", Value: "staging.example.com"}}
 
 	for _, want := range []Spec{prod, staging} {
 		t.Run(want.Environment, func(t *testing.T) {
@@ -89,6 +91,8 @@ func TestResolveDefaults(t *testing.T) {
 		Discovery: "none", DiscoveryConfig: DiscoveryConfigFile,
 		Deployment: DeploymentSpec{
 			Name: "my-app", Labels: labels, Replicas: 2, TerminationGracePeriod: 30 * time.Second,
+			Pod:      PodSpec{TopologySpread: true},
+			Shutdown: ShutdownSpec{PreStop: DefaultPreStop, Shutdown: DefaultShutdown},
 		},
 		Topology: Topology{
 			Basename: "my_app", Namespace: "default", HeadlessService: "my-app-headless", Service: "my-app",
@@ -189,13 +193,15 @@ func TestResolveOverrides(t *testing.T) {
 		Name:     "myapp",
 		Labels:   labels,
 		Replicas: 4,
-		Env:      []EnvVar{{"HOST", "example.com"}, {"LOG", "warn"}, {"REGION", "eu"}},
-		FieldEnv: []EnvVar{{"NODE", "spec.nodeName"}, {"NS", "metadata.namespace"}},
+		Env:      []EnvVar{{Name: "HOST", Value: "example.com"}, {Name: "LOG", Value: "warn"}, {Name: "REGION", Value: "eu"}},
+		FieldEnv: []EnvVar{{Name: "NODE", Value: "spec.nodeName"}, {Name: "NS", Value: "metadata.namespace"}},
 		Resources: &Resources{
 			Requests: map[string]string{"cpu": "100m", "memory": "128Mi"},
 			Limits:   map[string]string{"memory": "256Mi"},
 		},
 		TerminationGracePeriod: DefaultTerminationGrace,
+		Pod:                    PodSpec{TopologySpread: true},
+		Shutdown:               ShutdownSpec{PreStop: DefaultPreStop, Shutdown: DefaultShutdown},
 	}
 	if diff := cmp.Diff(wantDep, prod.Deployment); diff != "" {
 		t.Errorf("prod Deployment mismatch (-want +got):\n%s", diff)
@@ -216,7 +222,7 @@ func TestResolveOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Resolve(staging): %v", err)
 	}
-	if got, want := staging.Deployment.Env, []EnvVar{{"HOST", "example.com"}, {"LOG", "info"}}; !cmp.Equal(got, want) {
+	if got, want := staging.Deployment.Env, []EnvVar{{Name: "HOST", Value: "example.com"}, {Name: "LOG", Value: "info"}}; !cmp.Equal(got, want) {
 		t.Errorf("staging env = %v, want the base env %v", got, want)
 	}
 	if diff := cmp.Diff(map[string]string{"app": "myapp", "tier": "web"}, staging.Deployment.Labels); diff != "" {
@@ -360,7 +366,7 @@ func TestOrderEnvCycle(t *testing.T) {
 	// and the names in the cycle's env are still checked.
 	cfg := minimal()
 	cfg.Environments["prod"] = Environment{DeploymentConfig: DeploymentConfig{
-		Env: map[string]string{"A": "$(B)", "B": "$(A)", "ERL_FLAGS": "+S 2"},
+		Env: PlainEnv(map[string]string{"A": "$(B)", "B": "$(A)", "ERL_FLAGS": "+S 2"}),
 	}}
 	_, err := cfg.Resolve("prod", fakeStrategies{})
 	var got []string

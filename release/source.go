@@ -116,6 +116,10 @@ func (s *Source) EachText(fn func(path string, value any)) {
 			t = t.Elem()
 		}
 		m, ok := raw.(map[string]any)
+		if t == reflect.TypeOf(EnvValue{}) && !ok {
+			fn(prefix, raw) // an env entry written as a plain value
+			return
+		}
 		if !ok {
 			return
 		}
@@ -253,6 +257,14 @@ func (s *Source) RestoreCase(cfg *Config) error {
 }
 
 func restore(v reflect.Value, raw any, prefix string, clash func(path, a, b string)) {
+	if v.Kind() == reflect.Interface {
+		// Free-form values (affinity, tolerations) keep every key as
+		// written, at any depth.
+		if raw != nil && v.CanSet() {
+			v.Set(reflect.ValueOf(raw))
+		}
+		return
+	}
 	m, ok := raw.(map[string]any)
 	if !ok {
 		return
@@ -415,12 +427,17 @@ func schemaKeys(envs []string) (keys, mapKeys []string) {
 				out = append(out, path) // a string, or a map of its own
 			case ft.Kind() == reflect.Struct:
 				walk(ft, path)
-			case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+			case ft.Kind() == reflect.Map && ft.Elem() == reflect.TypeOf(Environment{}):
 				for _, env := range envs {
 					walk(ft.Elem(), path+"."+env)
 				}
-			case ft.Kind() == reflect.Map:
+			case ft.Kind() == reflect.Map && (ft.Elem().Kind() == reflect.String || ft.Elem() == reflect.TypeOf(EnvValue{})):
 				mapKeys = append(mapKeys, path)
+			case ft.Kind() == reflect.Map, ft.Kind() == reflect.Interface:
+				// Sections by name (jobs) and free-form values (affinity)
+				// can only be set in the file.
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+				// A list of sections (env_from) can only be set in the file.
 			default:
 				out = append(out, path)
 			}

@@ -147,10 +147,10 @@ func TestRestoreCase(t *testing.T) {
 	cfg := &Config{
 		Deployment: DeploymentConfig{
 			Labels: map[string]string{"example.com/team": "Core"},
-			Env:    map[string]string{"host": "h", "mixedcase_var": "m"},
+			Env:    PlainEnv(map[string]string{"host": "h", "mixedcase_var": "m"}),
 		},
 		Environments: map[string]Environment{"prod": {DeploymentConfig: DeploymentConfig{
-			Env:       map[string]string{"region_eu": "1"},
+			Env:       PlainEnv(map[string]string{"region_eu": "1"}),
 			Resources: &Resources{Limits: map[string]string{"memory": "1Gi"}},
 		}}},
 	}
@@ -160,10 +160,10 @@ func TestRestoreCase(t *testing.T) {
 	want := &Config{
 		Deployment: DeploymentConfig{
 			Labels: map[string]string{"example.com/Team": "Core"},
-			Env:    map[string]string{"HOST": "h", "MixedCase_Var": "m"},
+			Env:    PlainEnv(map[string]string{"HOST": "h", "MixedCase_Var": "m"}),
 		},
 		Environments: map[string]Environment{"Prod": {DeploymentConfig: DeploymentConfig{
-			Env:       map[string]string{"Region_EU": "1"},
+			Env:       PlainEnv(map[string]string{"Region_EU": "1"}),
 			Resources: &Resources{Limits: map[string]string{"Memory": "1Gi"}},
 		}}},
 	}
@@ -179,7 +179,7 @@ func TestRestoreCaseClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &Config{Deployment: DeploymentConfig{
-		Env:    map[string]string{"host": "b"},
+		Env:    PlainEnv(map[string]string{"host": "b"}),
 		Labels: map[string]string{"app": "z"},
 	}}
 	var got []string

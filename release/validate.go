@@ -198,6 +198,11 @@ func (s *Spec) check(errs *fieldErrors, strategies Strategies) {
 		strategyEnv = strategy.Env(t, s.DiscoveryConfig)
 	}
 	s.checkEnv(add, strategyEnv)
+	s.checkEnvRefs(add)
+	s.checkIngress(add)
+	s.checkJobs(add, strategyEnv)
+	s.checkPod(add)
+	s.checkShutdown(add)
 	s.checkResources(add)
 	s.checkAutoscaling(add)
 	s.checkDistribution(add)

@@ -210,7 +210,7 @@ func TestResolveChecks(t *testing.T) {
 			name: "field_env",
 			edit: func(c *Config, p *Environment) {
 				c.Deployment.FieldEnv = map[string]string{"NODE": "spec.nodeName", "TEAM": "metadata.labels['team']", "X": "status.phase"}
-				p.Env = map[string]string{"NODE": "n"}
+				p.Env = PlainEnv(map[string]string{"NODE": "n"})
 			},
 			want: []string{`deployment.field_env: X: "status.phase" is not a Downward API field`,
 				"environments.prod.env: NODE is also in field_env"},
@@ -218,7 +218,7 @@ func TestResolveChecks(t *testing.T) {
 		{
 			name: "env names",
 			edit: func(c *Config, p *Environment) {
-				c.Deployment.Env = map[string]string{"my-var": "x", "MixedCase_Var": "ok"}
+				c.Deployment.Env = PlainEnv(map[string]string{"my-var": "x", "MixedCase_Var": "ok"})
 			},
 			want: []string{`deployment.env: "my-var" is not a variable name`},
 		},
@@ -262,7 +262,7 @@ func TestReservedEnv(t *testing.T) {
 				got := check(t, func(c *Config, p *Environment) {
 					c.Cluster.PodIPEnv = "MY_POD_IP"
 					if section == "env" {
-						p.Env = map[string]string{name: "x"}
+						p.Env = PlainEnv(map[string]string{name: "x"})
 					} else {
 						p.FieldEnv = map[string]string{name: "metadata.name"}
 					}
@@ -307,7 +307,7 @@ func TestReservedEnvDNSSRV(t *testing.T) {
 	for name, by := range map[string]string{"POD_NAME": "", "CLUSTER_DOMAIN": " for discovery libcluster-dnssrv (discovery_config file)"} {
 		got := check(t, func(c *Config, p *Environment) {
 			c.Cluster.Discovery = "libcluster-dnssrv"
-			p.Env = map[string]string{name: "x"}
+			p.Env = PlainEnv(map[string]string{name: "x"})
 		})
 		want := []string{"environments.prod.env: " + name + " is set by relgen" + by + "; remove it"}
 		if diff := cmp.Diff(want, got); diff != "" {

@@ -20,7 +20,7 @@ func config(strategy, route string) *release.Config {
 		Image:   release.ImageConfig{Repository: "registry.example.com/acme/my_app"},
 		Cluster: release.ClusterConfig{Discovery: strategy, DiscoveryConfig: route},
 		Deployment: release.DeploymentConfig{
-			Replicas: ptr(int32(2)), Env: map[string]string{"HOST": "example.com"},
+			Replicas: ptr(int32(2)), Env: release.PlainEnv(map[string]string{"HOST": "example.com"}),
 		},
 		Environments: map[string]release.Environment{"prod": {Namespace: "shop"}},
 		Origin:       release.Origin{File: "relgen.yaml"},
@@ -62,7 +62,7 @@ func parts(reg release.Strategies, s discovery.Strategy) []string {
 		}
 		for _, e := range b.Plan.Env {
 			c := config(name, route)
-			c.Deployment.Env[e.Name] = "shadow"
+			c.Deployment.Env[e.Name] = release.Plain("shadow")
 			if _, err := c.Resolve("prod", reg); err == nil || !strings.Contains(err.Error(), e.Name+" is set by relgen") {
 				missing = append(missing, fmt.Sprintf("%s route: user env may shadow %s: %v", route, e.Name, err))
 			}

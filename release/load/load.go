@@ -93,6 +93,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 
 	var cfg release.Config
 	if err := v.UnmarshalExact(&cfg, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		release.DecodeEnvValue,
 		durationWithUnit,
 		wholeNumber,
 		release.BaseHook,

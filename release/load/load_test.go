@@ -98,7 +98,7 @@ func TestSetEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := cfg.Deployment.Env, map[string]string{"HOST": "other.example.com", "LOG_LEVEL": "debug"}; !maps.Equal(got, want) {
+	if got, want := cfg.Deployment.Env, release.PlainEnv(map[string]string{"HOST": "other.example.com", "LOG_LEVEL": "debug"}); !maps.Equal(got, want) {
 		t.Errorf("deployment.env = %v, want %v", got, want)
 	}
 	if got := cfg.Environments["prod"].Labels["app.kubernetes.io/part-of"]; got != "shop" {

@@ -48,7 +48,7 @@ func TestKeptAsWritten(t *testing.T) {
 					t.Fatal(err)
 				}
 				for k, v := range tt.want {
-					if got := cfg.Deployment.Env[k]; got != v {
+					if got := cfg.Deployment.Env[k].Value; got != v {
 						t.Errorf("env %s = %q, want %q as written", k, got, v)
 					}
 				}
@@ -65,7 +65,7 @@ func TestKeptAsWritten(t *testing.T) {
 	}
 	// An override replaces the file's value, so it is not refused.
 	cfg, err := Bytes("relgen.yaml", []byte(head+"deployment:\n  env:\n    DEBUG: true\n"), WithSet([]string{"deployment.env.DEBUG=1"}))
-	if err != nil || cfg.Deployment.Env["DEBUG"] != "1" {
+	if err != nil || cfg.Deployment.Env["DEBUG"].Value != "1" {
 		t.Errorf("--set deployment.env.DEBUG=1 over DEBUG: true: env %v, error %v", cfg.Deployment.Env, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -36,7 +37,12 @@ type checkResult struct {
 	Pinned      bool     `json:"pinned"`
 	Warnings    []string `json:"warnings,omitempty"`
 	Errors      []string `json:"errors,omitempty"`
+	// Needs are the Secrets and ConfigMaps (keys) the bundle refers to
+	// and does not create: they must exist before it is applied.
+	Needs []manifests.Need `json:"needs,omitempty"`
 }
+
+var checkOutputs = []string{"text", "json", "checklist"}
 
 func newCheckCommand(g *GlobalOptions) *cobra.Command {
 	o := &CheckOptions{Output: "text"}
@@ -49,7 +55,9 @@ source, Services select the pods, discovery queries the headless Service,
 cookie from a Secret, and under cluster.tls / cluster.epmd: certificates
 mounted where the ssl_dist_optfile reads them, the CA it trusts being the
 mounted one, remote shells in the nodes' distribution mode, nothing opening
-epmd's port when epmd is off) without writing anything.
+epmd's port when epmd is off) without writing anything. It lists every
+Secret and ConfigMap (key) the bundle refers to but does not create: they
+must exist in the namespace before the bundle is applied.
 
 Exit status 0 means every bundle is consistent; 1 means at least one is
 not, and the problems are on stderr. Which image gets deployed is a
@@ -57,7 +65,8 @@ warning, not an inconsistency: an image not pinned by digest (also in a
 protected environment, which relgen manifests refuses) or no image at all
 is reported on stderr, each warning once. --strict makes warnings errors,
 for the CI step before a deploy. -o json prints one result per environment
-on stdout.
+on stdout; -o checklist prints the Secrets and ConfigMaps each environment
+needs as a Markdown task list.
 
 With --bundle FILE (- for stdin), check a bundle that relgen did not
 print: the output of a kustomize overlay, a Helm post-renderer, or
@@ -75,12 +84,13 @@ image not pinned by digest is a warning (--strict: an error). With -f or
 		Example: `  relgen check
   relgen check --strict --record build.json
   relgen check --env prod --record build.json -o json
+  relgen check --env prod -o checklist
   kubectl kustomize overlays/prod | relgen check --bundle - --strict
   relgen check --bundle rendered.yaml -f relgen.yaml --env prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Output != "text" && o.Output != "json" {
-				return fmt.Errorf("-o/--output %q: want text or json", o.Output)
+			if !slices.Contains(checkOutputs, o.Output) {
+				return fmt.Errorf("-o/--output %q: want one of %s", o.Output, strings.Join(checkOutputs, ", "))
 			}
 			if o.Bundle != "" {
 				if o.Image != "" || o.Record != "" {
@@ -98,19 +108,24 @@ image not pinned by digest is a warning (--strict: an error). With -f or
 			}
 			results, err := o.check(g, envs)
 			o.report(cmd.ErrOrStderr(), results)
-			if o.Output == "json" {
+			switch o.Output {
+			case "json":
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if jerr := enc.Encode(results); jerr != nil {
 					return jerr
+				}
+			case "checklist":
+				if cerr := writeChecklist(cmd.OutOrStdout(), results); cerr != nil {
+					return cerr
 				}
 			}
 			return err
 		},
 	}
 	o.addFlags(cmd, g, "environment to check (default: every environment)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text, or json for CI")
-	completeValues(cmd, "output", "text", "json")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "text; json for CI; checklist prints the Secrets and ConfigMaps each environment needs as a Markdown task list")
+	completeValues(cmd, "output", checkOutputs...)
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "treat warnings (an image not pinned by digest, no image) as errors")
 	cmd.Flags().StringVar(&o.Bundle, "bundle", "", "check this rendered bundle (YAML or JSON; - for stdin) instead of generating one")
 	cmd.Flags().StringVar(&o.ClusterDomain, "cluster-domain", release.DefaultDomain, "with --bundle: the cluster DNS domain")
@@ -131,7 +146,7 @@ func (o *CheckOptions) check(g *GlobalOptions, envs []string) ([]checkResult, er
 		r := checkResult{Environment: env}
 		b, err := m.bundle(g, true)
 		if err == nil {
-			r.Objects, r.Image = len(b.Objects), b.Image
+			r.Objects, r.Image, r.Needs = len(b.Objects), b.Image, b.Needs()
 			_, perr := name.NewDigest(b.Image)
 			r.Pinned = perr == nil
 			var hinted []error
@@ -180,5 +195,47 @@ func (o *CheckOptions) report(w io.Writer, results []checkResult) {
 		case r.OK:
 			fmt.Fprintf(w, "relgen: %s: bundle of %d objects is consistent (image %s)\n", r.Environment, r.Objects, r.Image)
 		}
+		for _, n := range r.Needs {
+			fmt.Fprintf(w, "relgen: %s: needs %s\n", r.Environment, needText(n))
+		}
 	}
+}
+
+// needText describes one needed object: "Secret shop/shop-db key url
+// (env DATABASE_URL)".
+func needText(n manifests.Need) string {
+	s := n.Kind + " " + n.Namespace + "/" + n.Name
+	if n.Key != "" {
+		s += " key " + n.Key
+	}
+	s += " (" + strings.Join(n.For, ", ")
+	if n.Optional {
+		s += "; optional"
+	}
+	return s + ")"
+}
+
+// writeChecklist prints, per environment, the objects to create before
+// the bundle is applied, as a Markdown task list a CI step or a pull
+// request can show.
+func writeChecklist(w io.Writer, results []checkResult) error {
+	var b strings.Builder
+	for i, r := range results {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "## %s\n\n", r.Environment)
+		if !r.OK {
+			b.WriteString("The bundle has errors; see above.\n")
+			continue
+		}
+		if len(r.Needs) == 0 {
+			b.WriteString("Nothing to create beforehand.\n")
+		}
+		for _, n := range r.Needs {
+			fmt.Fprintf(&b, "- [ ] %s\n", needText(n))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -24,7 +24,7 @@ func TestCompletion(t *testing.T) {
 		{args: []string{"diff", "-f", mix, "prod", "staging", ""}, want: nil},
 		{args: []string{"manifests", "-f", "testdata/none.yaml", "--env", ""}, want: nil},
 		{args: []string{"manifests", "-o", ""}, want: []string{"yaml", "json"}},
-		{args: []string{"check", "-o", ""}, want: []string{"text", "json"}},
+		{args: []string{"check", "-o", ""}, want: []string{"text", "json", "checklist"}},
 		{args: []string{"diff", "--output", ""}, want: []string{"text", "json"}},
 		{args: []string{"discovery", "--format", ""}, want: []string{"erlang", "elixir"}},
 	}

@@ -210,12 +210,12 @@ func TestFormatsKeepKeys(t *testing.T) {
 	if diff := cmp.Diff(labels, want.Deployment.Labels); diff != "" {
 		t.Errorf("deployment.labels mismatch (-want +got):\n%s", diff)
 	}
-	env := map[string]string{"HOST": "example.com", "MixedCase_Var": "Mixed", "URL": "https://$(HOST)/"}
+	env := release.PlainEnv(map[string]string{"HOST": "example.com", "MixedCase_Var": "Mixed", "URL": "https://$(HOST)/"})
 	if diff := cmp.Diff(env, want.Deployment.Env); diff != "" {
 		t.Errorf("deployment.env mismatch (-want +got):\n%s", diff)
 	}
 	prod := want.Environments["prod"]
-	if diff := cmp.Diff(map[string]string{"Region_EU": "1"}, prod.Env); diff != "" {
+	if diff := cmp.Diff(release.PlainEnv(map[string]string{"Region_EU": "1"}), prod.Env); diff != "" {
 		t.Errorf("environments.prod.env mismatch (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]string{"example.com/Env": "Prod"}, prod.Labels); diff != "" {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +25,11 @@ type ManifestsOptions struct {
 	Kustomize string
 	Image     string
 	Record    string
+	// Jobs selects the release command Jobs: include, exclude or only.
+	Jobs string
 }
+
+var jobsModes = []string{"include", "exclude", "only"}
 
 // Output formats of relgen manifests (-o).
 var manifestFormats = []string{"yaml", "json"}
@@ -53,10 +58,15 @@ func newManifestsCommand(g *GlobalOptions) *cobra.Command {
 		Long: `Print the Kubernetes bundle of one environment as multi-document YAML
 (or, with -o json, one JSON v1 List), ready for kubectl apply -f -:
 ConfigMap (vm.args, discovery config), headless and ClusterIP Services,
-Deployment, PodDisruptionBudget and NetworkPolicy. Every part is
-cross-checked before anything is printed. --output-dir DIR writes one file
-per object instead (like helm template --output-dir); --kustomize DIR adds a
-kustomization.yaml, making DIR a kustomize base.
+Deployment, PodDisruptionBudget, NetworkPolicy, and the
+HorizontalPodAutoscaler, Ingress and release command Jobs the config asks
+for. Every part is cross-checked before anything is printed. --output-dir
+DIR writes one file per object instead (like helm template --output-dir);
+--kustomize DIR adds a kustomization.yaml, making DIR a kustomize base.
+
+Jobs (deployment.jobs, e.g. migrations) must finish before the new pods
+start: --jobs only prints the Jobs, --jobs exclude everything else, so a
+CI step can apply the Jobs, wait for them and then apply the rest.
 
 The image is pinned by digest when --record (from relgen build) or an
 --image REF@sha256:... is given; otherwise it is repository:version, which
@@ -64,15 +74,25 @@ a protected environment refuses.`,
 		Example: `  relgen manifests --env prod | kubectl apply -f -
   relgen manifests --env staging --record build.json -o json
   relgen manifests --env staging --record build.json --output-dir deploy/staging
-  relgen manifests --env prod --record build.json --kustomize deploy/base`,
+  relgen manifests --env prod --record build.json --kustomize deploy/base
+  relgen manifests --env prod --record build.json --jobs only | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.checkOutput(); err != nil {
 				return err
 			}
+			if !slices.Contains(jobsModes, o.Jobs) {
+				return fmt.Errorf("--jobs %q: want one of %s", o.Jobs, strings.Join(jobsModes, ", "))
+			}
 			b, err := o.generate(cmd, g)
 			if err != nil {
 				return err
+			}
+			switch o.Jobs {
+			case "exclude":
+				b = b.WithoutJobs()
+			case "only":
+				b = b.OnlyJobs()
 			}
 			switch {
 			case o.OutputDir != "":
@@ -90,6 +110,8 @@ a protected environment refuses.`,
 	completeValues(cmd, "output", manifestFormats...)
 	cmd.Flags().StringVar(&o.OutputDir, "output-dir", "", "write one YAML file per object into this directory instead of stdout")
 	cmd.Flags().StringVar(&o.Kustomize, "kustomize", "", "write one file per object plus a kustomization.yaml into this directory: a kustomize base")
+	cmd.Flags().StringVar(&o.Jobs, "jobs", "include", "release command Jobs: include, exclude (everything else), or only (just the Jobs)")
+	completeValues(cmd, "jobs", jobsModes...)
 	cmd.MarkFlagsMutuallyExclusive("output-dir", "kustomize")
 	return cmd
 }
