@@ -142,17 +142,8 @@ func jobEnv(s *release.Spec, j release.JobSpec) []corev1.EnvVar {
 	// cluster's cookie, so even a VM that started distribution could not
 	// connect to a node.
 	env = append(env, corev1.EnvVar{Name: release.CookieEnv, Value: JobCookie})
-	switch s.Release.Kind {
-	case release.KindDistillery:
-		env = append(env,
-			corev1.EnvVar{Name: "REPLACE_OS_VARS", Value: "true"},
-			corev1.EnvVar{Name: "RELEASE_MUTABLE_DIR", Value: MutableDir},
-		)
-	case release.KindMix:
-		env = append(env,
-			corev1.EnvVar{Name: "RELEASE_DISTRIBUTION", Value: "none"},
-			corev1.EnvVar{Name: "RELEASE_TMP", Value: tmpDir},
-		)
+	for _, e := range release.JobBootEnv(s.Release.Kind, bootPaths) {
+		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
 	}
 	for _, e := range j.Env {
 		env = append(env, userEnvVar(e))

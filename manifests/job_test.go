@@ -176,3 +176,14 @@ func TestJobWithoutDistributionSecurity(t *testing.T) {
 		t.Errorf("the pods do not mount the TLS Secret; the test no longer tests anything")
 	}
 }
+
+func TestJobRefusesDiscoveryEnv(t *testing.T) {
+	c := config("mix")
+	c.Cluster.Discovery = discovery.DNSCluster
+	c.Deployment.Jobs = map[string]release.Job{"migrate": {Eval: "x", Env: release.PlainEnv(map[string]string{"DNS_CLUSTER_QUERY": "myapp-service-headless.default.svc.cluster.local"})}}
+	_, err := c.Resolve("staging", discovery.Registry{})
+	want := "relgen.yaml: deployment.jobs.migrate.env.DNS_CLUSTER_QUERY: a Job runs without distribution and must not join the cluster; remove it"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Resolve() = %v, want %q", err, want)
+	}
+}

@@ -10,6 +10,9 @@ import (
 	"github.com/relgen/relgen/release"
 )
 
+// bootPaths are where the pod mounts what the release reads at boot.
+var bootPaths = release.BootPaths{VMArgs: release.ConfigDir + "/" + VMArgsKey, Tmp: tmpDir, Mutable: MutableDir}
+
 // Volumes and where they are mounted.
 const (
 	volumeRuntime = "runtime"
@@ -119,8 +122,7 @@ func containerEnv(s *release.Spec, b *Bundle) []corev1.EnvVar {
 			Key:                  s.Release.Cookie.Key,
 		},
 	}})
-	boot := release.BootPaths{VMArgs: release.ConfigDir + "/" + VMArgsKey, Tmp: tmpDir, Mutable: MutableDir}
-	for _, e := range release.BootEnv(s.Release.Kind, t, boot) {
+	for _, e := range release.BootEnv(s.Release.Kind, t, bootPaths) {
 		env = append(env, plain(e.Name, e.Value))
 	}
 	env = append(env, distEnv(s)...)

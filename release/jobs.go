@@ -56,9 +56,10 @@ type JobSpec struct {
 	Timeout          time.Duration
 }
 
-// distributionEnv are variables that would give a Job's VM a node name,
-// a cookie or discovery: a Job must never join the cluster.
-var distributionEnv = []string{"RELEASE_NODE", "RELEASE_DISTRIBUTION", CookieEnv, "DNS_CLUSTER_QUERY"}
+// distributionEnv are variables that would give a Job's VM a node name
+// or the cookie: a Job must never join the cluster. The discovery
+// strategy's own variables are refused too (checkJobs gets them).
+var distributionEnv = []string{"RELEASE_NODE", "RELEASE_DISTRIBUTION", CookieEnv}
 
 // erlFlagEnv are the variables erl reads extra flags from.
 var erlFlagEnv = []string{"ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS"}
@@ -172,4 +173,21 @@ func sameEnvVar(a, b EnvVar) bool {
 		return false
 	}
 	return a.From == nil || *a.From == *b.From
+}
+
+// JobBootEnv is BootEnv for a release command Job: the same settings
+// minus the node name and the runtime vm.args (the Job runs before the
+// bundle's ConfigMap is applied), with distribution off.
+func JobBootEnv(kind string, p BootPaths) []EnvVar {
+	var out []EnvVar
+	for _, e := range BootEnv(kind, Topology{}, p) {
+		switch e.Name {
+		case "RELEASE_NODE", "RELEASE_VM_ARGS", "VMARGS_PATH":
+			continue
+		case "RELEASE_DISTRIBUTION":
+			e.Value = "none"
+		}
+		out = append(out, e)
+	}
+	return out
 }
