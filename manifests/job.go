@@ -145,11 +145,22 @@ func jobEnv(s *release.Spec, j release.JobSpec) []corev1.EnvVar {
 	for _, e := range release.JobBootEnv(s.Release.Kind, bootPaths) {
 		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
 	}
+	user := false
 	for _, e := range j.Env {
 		env = append(env, userEnvVar(e))
+		user = user || e.Name == erlAFlags
+	}
+	// The Job does not mount vm.args; under a CPU limit below one core
+	// its VM gets the same scheduler count through ERL_AFLAGS, unless the
+	// user's env sets that variable.
+	if n := s.Deployment.Schedulers(); n > 0 && !user {
+		env = append(env, corev1.EnvVar{Name: erlAFlags, Value: fmt.Sprintf("+S %d:%d", n, n)})
 	}
 	return env
 }
+
+// erlAFlags is the variable erl appends extra emulator flags from.
+const erlAFlags = "ERL_AFLAGS"
 
 func fieldEnv(name, path string) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}

@@ -72,3 +72,28 @@ func TestPreStop(t *testing.T) {
 		t.Errorf("pre_stop: 0s still gives lifecycle %+v", h)
 	}
 }
+
+func TestJobSchedulersFromCPULimit(t *testing.T) {
+	c := config("mix")
+	c.Deployment.Resources = &release.Resources{Limits: map[string]string{"cpu": "500m"}}
+	c.Deployment.Jobs = map[string]release.Job{
+		"migrate": {Eval: "x"},
+		"own":     {Eval: "x", Env: release.PlainEnv(map[string]string{"ERL_AFLAGS": "+S 2:2"})},
+	}
+	b, err := Generate(resolve(t, c, "staging"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"migrate": "+S 1:1", "own": "+S 2:2"}
+	for _, j := range jobsOf(b) {
+		got := ""
+		for _, e := range j.Spec.Template.Spec.Containers[0].Env {
+			if e.Name == "ERL_AFLAGS" {
+				got += e.Value
+			}
+		}
+		if name := j.Labels[JobLabel]; got != want[name] {
+			t.Errorf("Job %s ERL_AFLAGS = %q, want %q", name, got, want[name])
+		}
+	}
+}
