@@ -15,7 +15,7 @@ func TestManifestsJobsApart(t *testing.T) {
 	files := func(args ...string) []string {
 		t.Helper()
 		dir := t.TempDir()
-		args = append([]string{"manifests", "-f", phoenix, "--env", "prod", "--image", image, "-o", dir}, args...)
+		args = append([]string{"manifests", "-f", phoenix, "--env", "prod", "--image", image, "--output-dir", dir}, args...)
 		if code, _, stderr := run(t, args...); code != 0 {
 			t.Fatalf("relgen %v: exit %d: %s", args, code, stderr)
 		}
