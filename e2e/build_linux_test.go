@@ -4,14 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -87,7 +91,8 @@ type shipped struct {
 // what `relgen discovery` says to config/runtime.exs, runs
 // `MIX_ENV=prod mix release` and `relgen build`. mix runs with a private
 // HOME and MIX_HOME and Hex offline: the app has no Hex dependencies
-// (peerage is a local stand-in), so nothing is fetched.
+// (peerage is a local stand-in), so nothing is fetched. Variants whose
+// app sources are the same share one mix release (mixReleases).
 func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	t.Helper()
 	src := filepath.Join(work, "src")
@@ -119,19 +124,8 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 		write(t, filepath.Join(app, "config", "runtime.exs"), "import Config\n\n"+
 			string(relgen(t, "discovery", "-f", s.config, "--env", "e2e", "--format", "elixir")))
 	}
-	cmd := exec.CommandContext(t.Context(), tl.mix, "release", "--overwrite")
-	cmd.Dir = app
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(work, "home"),
-		"MIX_HOME=" + filepath.Join(work, "mix"),
-		"HEX_HOME=" + filepath.Join(work, "hex"),
-		"HEX_OFFLINE=1",
-		"MIX_ENV=prod",
-		"LANG=C.UTF-8",
-	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("MIX_ENV=prod mix release: %v\n%s", err, out)
+	if err := mixReleases.build(t.Context(), tl, work, app); err != nil {
+		t.Fatal(err)
 	}
 	if v.kind == release.KindDistillery {
 		distilleryLayout(t, filepath.Join(app, "_build", "prod", "rel", releaseName), filepath.Join(src, "distillery"))
@@ -449,4 +443,111 @@ func untar(ctx context.Context, r io.Reader, dst string) error {
 			return err
 		}
 	}
+}
+
+// releaseCache runs `mix release` once per distinct app source and
+// copies the release into the app of every other variant with the same
+// sources: mix reads neither relgen.yaml nor the release kind, so only
+// the app's config/ tells releases apart. Each variant still packs its
+// own copy with relgen build (and the Distillery ones reshape theirs).
+type releaseCache struct {
+	mu     sync.Mutex
+	builds map[string]*releaseBuild
+}
+
+// releaseBuild is one `mix release`, done by the first variant that needs
+// it while the others with the same sources wait.
+type releaseBuild struct {
+	once sync.Once
+	dir  string // a pristine copy of the release
+	err  error
+}
+
+var mixReleases = &releaseCache{builds: map[string]*releaseBuild{}}
+
+// build puts app's release in app/_build/prod/rel/<name>: built with
+// `MIX_ENV=prod mix release` by the first caller with these sources,
+// copied for the rest.
+func (rc *releaseCache) build(ctx context.Context, tl *tools, work, app string) error {
+	key, err := sourceKey(app)
+	if err != nil {
+		return err
+	}
+	rc.mu.Lock()
+	b := rc.builds[key]
+	if b == nil {
+		b = &releaseBuild{}
+		rc.builds[key] = b
+	}
+	rc.mu.Unlock()
+	rel := filepath.Join(app, "_build", "prod", "rel", releaseName)
+	built := false
+	b.once.Do(func() {
+		built = true
+		if b.err = mixRelease(ctx, tl, work, app); b.err != nil {
+			return
+		}
+		b.dir = filepath.Join(work, "release")
+		b.err = copyDir(ctx, rel, b.dir)
+	})
+	switch {
+	case b.err != nil:
+		return b.err
+	case built:
+		return nil
+	}
+	return copyDir(ctx, b.dir, rel)
+}
+
+// mixRelease runs `MIX_ENV=prod mix release` in app with a private HOME
+// and MIX_HOME and Hex offline.
+func mixRelease(ctx context.Context, tl *tools, work, app string) error {
+	cmd := exec.CommandContext(ctx, tl.mix, "release", "--overwrite")
+	cmd.Dir = app
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + filepath.Join(work, "home"),
+		"MIX_HOME=" + filepath.Join(work, "mix"),
+		"HEX_HOME=" + filepath.Join(work, "hex"),
+		"HEX_OFFLINE=1",
+		"MIX_ENV=prod",
+		"LANG=C.UTF-8",
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("MIX_ENV=prod mix release: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// sourceKey hashes what sets one variant's app apart from another's: the
+// files under config/ (the rest is the fixture, the same for all).
+func sourceKey(app string) (string, error) {
+	h := sha256.New()
+	dir := filepath.Join(app, "config")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return nil
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n%s", d.Name(), len(b), b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// copyDir copies the tree src to dst, keeping modes, owners and times.
+func copyDir(ctx context.Context, src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.CommandContext(ctx, "cp", "-a", src, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("cp -a %s %s: %w\n%s", src, dst, err, out)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,21 +62,45 @@ func TestCluster(t *testing.T) {
 	work := t.TempDir()
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
-	shipments := map[variant]*shipped{}
+	// A variant is shipped once, by the first subtest that needs it;
+	// broken cases deploy the same image as the variant they break.
+	var (
+		mu        sync.Mutex
+		shipments = map[variant]*shipment{}
+	)
 	shipOnce := func(t *testing.T, v variant) *shipped {
 		t.Helper()
-		if s := shipments[v]; s != nil {
-			return s
+		mu.Lock()
+		sh := shipments[v]
+		if sh == nil {
+			sh = &shipment{}
+			shipments[v] = sh
 		}
-		start := time.Now()
-		s := ship(t, tl, filepath.Join(work, v.name), v)
-		t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), s.ref)
-		shipments[v] = s
-		return s
+		mu.Unlock()
+		sh.once.Do(func() {
+			start := time.Now()
+			sh.s = ship(t, tl, filepath.Join(work, v.name), v)
+			t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), sh.s.ref)
+		})
+		if sh.s == nil {
+			t.Fatalf("%s: shipping the release failed in another subtest", v.name)
+		}
+		return sh.s
+	}
+	// Every subtest has its own network namespaces, DNS server and
+	// directories, so they run in parallel; clusterSlots (and go test's
+	// -parallel, GOMAXPROCS by default) bound how many at once, so that
+	// BEAM boots stay well inside the waits on a small machine.
+	slots := make(chan struct{}, clusterSlots)
+	parallel := func(t *testing.T) {
+		t.Parallel()
+		slots <- struct{}{}
+		t.Cleanup(func() { <-slots })
 	}
 
 	for _, v := range clusterVariants {
 		t.Run(v.name, func(t *testing.T) {
+			parallel(t)
 			sc := newScenario(t, tl, shipOnce(t, v), broken{})
 			report, err := sc.lifecycle()
 			if err != nil {
@@ -87,6 +112,7 @@ func TestCluster(t *testing.T) {
 
 	for _, b := range brokenBundles {
 		t.Run("broken/"+b.name, func(t *testing.T) {
+			parallel(t)
 			sc := newScenario(t, tl, shipOnce(t, b.variant), b)
 			_, err := sc.lifecycle()
 			if err == nil {
@@ -102,6 +128,15 @@ func TestCluster(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clusterSlots is how many simulated clusters run at once.
+const clusterSlots = 3
+
+// shipment is a variant's release, shipped once.
+type shipment struct {
+	once sync.Once
+	s    *shipped
 }
 
 // broken is a bundle broken on purpose, and what its failure must say.

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ const (
 type network struct {
 	t      *testing.T
 	tools  *tools
-	prefix string // relgen-e2e-<pid>
+	prefix string // relgen-e2e-<pid>-c<n>
 	hostNS string
 	dir    string
 
@@ -50,9 +52,11 @@ type network struct {
 // newNetwork creates the node namespace and its bridge. Cleanup deletes
 // every namespace it created and stops dnsmasq, also when the test fails.
 func newNetwork(t *testing.T, tl *tools, dir string) *network {
-	n := &network{t: t, tools: tl, prefix: fmt.Sprintf("relgen-e2e-%d", os.Getpid()), dir: dir, dnsLog: &logBuffer{}}
+	// Each cluster's namespaces are its own (the same subnet in every
+	// one never meets another's), so clusters can run side by side.
+	n := &network{t: t, tools: tl, prefix: fmt.Sprintf("relgen-e2e-%d-c%d", os.Getpid(), clusterSeq.Add(1)), dir: dir, dnsLog: &logBuffer{}}
 	n.hostNS = n.prefix + "-node"
-	n.sweep()
+	sweepOnce.Do(n.sweep)
 	t.Cleanup(n.close)
 	n.addNS(n.hostNS)
 	n.ip("-n", n.hostNS, "link", "set", "lo", "up")
@@ -61,6 +65,11 @@ func newNetwork(t *testing.T, tl *tools, dir string) *network {
 	n.ip("-n", n.hostNS, "link", "set", ipBridge, "up")
 	return n
 }
+
+var (
+	clusterSeq atomic.Int64
+	sweepOnce  sync.Once
+)
 
 // sweep deletes the network namespaces of an earlier run of this test
 // that was killed before its cleanup could run (its process is gone).
