@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -92,7 +93,8 @@ type shipped struct {
 // `MIX_ENV=prod mix release` and `relgen build`. mix runs with a private
 // HOME and MIX_HOME and Hex offline: the app has no Hex dependencies
 // (peerage is a local stand-in), so nothing is fetched. Variants whose
-// app sources are the same share one mix release (mixReleases).
+// app sources are the same share one mix release (mixReleases), and
+// images with the same digest are unpacked once (unpacked).
 func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	t.Helper()
 	src := filepath.Join(work, "src")
@@ -124,9 +126,12 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 		write(t, filepath.Join(app, "config", "runtime.exs"), "import Config\n\n"+
 			string(relgen(t, "discovery", "-f", s.config, "--env", "e2e", "--format", "elixir")))
 	}
-	if err := mixReleases.build(t.Context(), tl, work, app); err != nil {
+	start := time.Now()
+	built, err := buildRelease(t.Context(), tl, work, app)
+	if err != nil {
 		t.Fatal(err)
 	}
+	mixTook := time.Since(start)
 	if v.kind == release.KindDistillery {
 		distilleryLayout(t, filepath.Join(app, "_build", "prod", "rel", releaseName), filepath.Join(src, "distillery"))
 	}
@@ -140,6 +145,7 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 			t.Fatalf("relgen build on a base without libssl3: exit %d, stderr:\n%s\nwant a failure saying %q", code, errOut.String(), want)
 		}
 	}
+	start = time.Now()
 	ref, stderr := relgenRun(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)
 	s.ref = strings.TrimSpace(string(ref))
 	// relgen build warns when build-time config would win over the file
@@ -148,10 +154,17 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	if want := v.runtimeExs && v.route == release.DiscoveryConfigFile; warned != want {
 		t.Errorf("relgen build warned about build-time peerage config: %v, want %v\n%s", warned, want, stderr)
 	}
-	img, err := unpackImage(t.Context(), layoutDir, s.ref, filepath.Join(work, "rootfs"))
+	buildTook := time.Since(start)
+	start = time.Now()
+	img, first, err := unpacked.do(s.ref, func() (*unpackedImage, error) {
+		return unpackImage(t.Context(), layoutDir, s.ref, filepath.Join(work, "rootfs"))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: mix release %s in %.1fs, relgen build in %.1fs, image %s %s in %.1fs", v.name,
+		map[bool]string{true: "built", false: "copied"}[built], mixTook.Seconds(), buildTook.Seconds(),
+		s.ref, map[bool]string{true: "unpacked", false: "shared"}[first], time.Since(start).Seconds())
 	if _, err := os.Lstat(filepath.Join(img.dir, img.config.WorkingDir, "releases", "COOKIE")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the image holds releases/COOKIE (stat: %v); the cookie must only come from the Secret", err)
 	}
@@ -445,58 +458,68 @@ func untar(ctx context.Context, r io.Reader, dst string) error {
 	}
 }
 
-// releaseCache runs `mix release` once per distinct app source and
-// copies the release into the app of every other variant with the same
-// sources: mix reads neither relgen.yaml nor the release kind, so only
-// the app's config/ tells releases apart. Each variant still packs its
-// own copy with relgen build (and the Distillery ones reshape theirs).
-type releaseCache struct {
-	mu     sync.Mutex
-	builds map[string]*releaseBuild
+// onceEach runs a function once per key: the first caller runs it, later
+// callers with the same key wait for it and share its result. A function
+// that ends its goroutine (t.Fatal) leaves the zero value.
+type onceEach[V any] struct {
+	mu sync.Mutex
+	m  map[string]*onceResult[V]
 }
 
-// releaseBuild is one `mix release`, done by the first variant that needs
-// it while the others with the same sources wait.
-type releaseBuild struct {
+type onceResult[V any] struct {
 	once sync.Once
-	dir  string // a pristine copy of the release
+	v    V
 	err  error
 }
 
-var mixReleases = &releaseCache{builds: map[string]*releaseBuild{}}
+func (o *onceEach[V]) do(key string, f func() (V, error)) (v V, first bool, err error) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceResult[V]{}
+	}
+	r := o.m[key]
+	if r == nil {
+		r = &onceResult[V]{}
+		o.m[key] = r
+	}
+	o.mu.Unlock()
+	r.once.Do(func() {
+		first = true
+		r.v, r.err = f()
+	})
+	return r.v, first, r.err
+}
 
-// build puts app's release in app/_build/prod/rel/<name>: built with
-// `MIX_ENV=prod mix release` by the first caller with these sources,
-// copied for the rest.
-func (rc *releaseCache) build(ctx context.Context, tl *tools, work, app string) error {
+// mixReleases runs `mix release` once per distinct app source: mix reads
+// neither relgen.yaml nor the release kind, so only the app's config/
+// tells variants apart (sourceKey). Each variant still packs its own copy
+// with relgen build (and the Distillery ones reshape theirs).
+var mixReleases onceEach[string]
+
+// unpacked holds each image once, by digest, as a node pulls an image
+// once for all its pods; pods only read it.
+var unpacked onceEach[*unpackedImage]
+
+// buildRelease puts app's release in app/_build/prod/rel/<name>: built
+// with `MIX_ENV=prod mix release` by the first variant with these
+// sources (and kept pristine under its work dir), copied for the rest.
+func buildRelease(ctx context.Context, tl *tools, work, app string) (built bool, err error) {
 	key, err := sourceKey(app)
 	if err != nil {
-		return err
+		return false, err
 	}
-	rc.mu.Lock()
-	b := rc.builds[key]
-	if b == nil {
-		b = &releaseBuild{}
-		rc.builds[key] = b
-	}
-	rc.mu.Unlock()
 	rel := filepath.Join(app, "_build", "prod", "rel", releaseName)
-	built := false
-	b.once.Do(func() {
-		built = true
-		if b.err = mixRelease(ctx, tl, work, app); b.err != nil {
-			return
+	pristine, built, err := mixReleases.do(key, func() (string, error) {
+		if err := mixRelease(ctx, tl, work, app); err != nil {
+			return "", err
 		}
-		b.dir = filepath.Join(work, "release")
-		b.err = copyDir(ctx, rel, b.dir)
+		dir := filepath.Join(work, "release")
+		return dir, copyDir(ctx, rel, dir)
 	})
-	switch {
-	case b.err != nil:
-		return b.err
-	case built:
-		return nil
+	if err != nil || built {
+		return built, err
 	}
-	return copyDir(ctx, b.dir, rel)
+	return false, copyDir(ctx, pristine, rel)
 }
 
 // mixRelease runs `MIX_ENV=prod mix release` in app with a private HOME

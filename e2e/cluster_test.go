@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,28 +63,16 @@ func TestCluster(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
 	// A variant is shipped once, by the first subtest that needs it;
 	// broken cases deploy the same image as the variant they break.
-	var (
-		mu        sync.Mutex
-		shipments = map[variant]*shipment{}
-	)
+	var shipments onceEach[*shipped]
 	shipOnce := func(t *testing.T, v variant) *shipped {
 		t.Helper()
-		mu.Lock()
-		sh := shipments[v]
-		if sh == nil {
-			sh = &shipment{}
-			shipments[v] = sh
-		}
-		mu.Unlock()
-		sh.once.Do(func() {
-			start := time.Now()
-			sh.s = ship(t, tl, filepath.Join(work, v.name), v)
-			t.Logf("%s: mix release and relgen build in %.1fs: %s", v.name, time.Since(start).Seconds(), sh.s.ref)
+		s, _, _ := shipments.do(v.name, func() (*shipped, error) {
+			return ship(t, tl, filepath.Join(work, v.name), v), nil
 		})
-		if sh.s == nil {
+		if s == nil {
 			t.Fatalf("%s: shipping the release failed in another subtest", v.name)
 		}
-		return sh.s
+		return s
 	}
 	// Every subtest has its own network namespaces, DNS server and
 	// directories, so they run in parallel; clusterSlots (and go test's
@@ -132,12 +119,6 @@ func TestCluster(t *testing.T) {
 
 // clusterSlots is how many simulated clusters run at once.
 const clusterSlots = 3
-
-// shipment is a variant's release, shipped once.
-type shipment struct {
-	once sync.Once
-	s    *shipped
-}
 
 // broken is a bundle broken on purpose, and what its failure must say.
 type broken struct {
