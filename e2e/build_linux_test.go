@@ -146,7 +146,7 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 		}
 	}
 	start = time.Now()
-	ref, stderr := relgenRun(t, "build", "-f", s.config, "--push=false", "--oci-layout", layoutDir)
+	ref, stderr := relgenBuild(t, s.config, layoutDir)
 	s.ref = strings.TrimSpace(string(ref))
 	// relgen build warns when build-time config would win over the file
 	// route (the broken build-time-config case), and only then.
@@ -499,6 +499,20 @@ var mixReleases onceEach[string]
 // unpacked holds each image once, by digest, as a node pulls an image
 // once for all its pods; pods only read it.
 var unpacked onceEach[*unpackedImage]
+
+// relgenBuilds lets one relgen build run at a time (relgenBuild).
+var relgenBuilds sync.Mutex
+
+// relgenBuild runs relgen build into an OCI layout, one build at a time:
+// the first build of a base fills the shared layer cache (a minute under
+// -race), after which a build on the same base takes a fraction of a
+// second; side by side, two subtests would each build the base.
+func relgenBuild(t *testing.T, config, layoutDir string) (stdout, stderr []byte) {
+	t.Helper()
+	relgenBuilds.Lock()
+	defer relgenBuilds.Unlock()
+	return relgenRun(t, "build", "-f", config, "--push=false", "--oci-layout", layoutDir)
+}
 
 // buildRelease puts app's release in app/_build/prod/rel/<name>: built
 // with `MIX_ENV=prod mix release` by the first variant with these
