@@ -185,18 +185,38 @@ func (p *Package) readControl(name string, r io.Reader) error {
 	return nil
 }
 
-// parseControl reads the simple fields of a control paragraph.
-func parseControl(s string) map[string]string {
-	out := map[string]string{}
+// Paragraphs splits Debian control-format text (a package's control file,
+// dpkg's status file) into its paragraphs' simple fields; continuation
+// lines are dropped.
+func Paragraphs(s string) []map[string]string {
+	var out []map[string]string
+	cur := map[string]string{}
 	for _, line := range strings.Split(s, "\n") {
-		if line == "" || line[0] == ' ' || line[0] == '\t' {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = strings.TrimSpace(v)
+		switch {
+		case strings.TrimSpace(line) == "":
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = map[string]string{}
+			}
+		case line[0] == ' ' || line[0] == '\t':
+		default:
+			if k, v, ok := strings.Cut(line, ":"); ok {
+				cur[k] = strings.TrimSpace(v)
+			}
 		}
 	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
 	return out
+}
+
+// parseControl reads the simple fields of a control paragraph.
+func parseControl(s string) map[string]string {
+	if ps := Paragraphs(s); len(ps) > 0 {
+		return ps[0]
+	}
+	return map[string]string{}
 }
 
 func (p *Package) readData(name string, r io.Reader) error {

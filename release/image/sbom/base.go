@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"archive/tar"
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/relgen/relgen/release/image/deb"
 )
 
 // ReadBase lists the Debian packages installed in img (nil: scratch) from
@@ -76,7 +77,7 @@ func DebianPackages(status, osRelease string) []Component {
 		}
 	}
 	var out []Component
-	for _, para := range paragraphs(status) {
+	for _, para := range deb.Paragraphs(status) {
 		if !strings.HasSuffix(para["Status"], " installed") || para["Package"] == "" {
 			continue
 		}
@@ -88,34 +89,6 @@ func DebianPackages(status, osRelease string) []Component {
 			Description: firstLine(para["Description"])})
 	}
 	slices.SortFunc(out, func(a, b Component) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-// paragraphs splits a Debian control file into its paragraphs' simple
-// fields (continuation lines are dropped).
-func paragraphs(s string) []map[string]string {
-	var out []map[string]string
-	cur := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.TrimSpace(line) == "":
-			if len(cur) > 0 {
-				out = append(out, cur)
-				cur = map[string]string{}
-			}
-		case line[0] == ' ' || line[0] == '\t':
-		default:
-			if k, v, ok := strings.Cut(line, ":"); ok {
-				cur[k] = strings.TrimSpace(v)
-			}
-		}
-	}
-	if len(cur) > 0 {
-		out = append(out, cur)
-	}
 	return out
 }
 
