@@ -16,22 +16,23 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/relgen/relgen/manifests/discovery"
 )
 
 // cluster is the simulated cluster: one node with its network and DNS,
-// running the pods of one Deployment from relgen's bundle.
+// running the pods of one Deployment or StatefulSet from relgen's bundle.
 type cluster struct {
 	t        *testing.T
 	tools    *tools
 	dir      string
 	net      *network
 	image    *unpackedImage
-	deploy   *appsv1.Deployment
+	wl       *workload
 	headless *corev1.Service
 	// domain is the cluster domain kubelet is configured with.
 	domain string
@@ -42,12 +43,12 @@ type cluster struct {
 	variant variant
 	pods    []*pod
 	ready   map[*pod]bool
-	// jobs are the pods of Jobs, which the Deployment does not own.
+	// jobs are the pods of Jobs, which the workload does not own.
 	jobs []*pod
 }
 
-func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, deploy *appsv1.Deployment, headless *corev1.Service) *cluster {
-	c := &cluster{t: t, tools: tl, dir: dir, image: img, deploy: deploy, headless: headless, domain: "cluster.local", ready: map[*pod]bool{}}
+func newCluster(t *testing.T, tl *tools, dir string, img *unpackedImage, wl *workload, headless *corev1.Service) *cluster {
+	c := &cluster{t: t, tools: tl, dir: dir, image: img, wl: wl, headless: headless, domain: "cluster.local", ready: map[*pod]bool{}}
 	c.net = newNetwork(t, tl, dir)
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("RELGEN_E2E_LOGS") == "1" {
@@ -64,30 +65,36 @@ func (c *cluster) fqdn() string {
 	return fmt.Sprintf("%s.%s.svc.%s", c.headless.Name, c.headless.Namespace, c.domain)
 }
 
-// dnsRecords are what cluster DNS answers for the headless Service: the
-// IPs of the pods it selects, ready or not when it publishes not-ready
-// addresses.
-func (c *cluster) dnsRecords() map[string][]string {
-	var ips []string
+// dnsRecords are what cluster DNS answers for the headless Service
+// (headlessRecords): the endpoints are the pods it selects, ready or not
+// when it publishes not-ready addresses.
+func (c *cluster) dnsRecords() dnsZone {
+	var eps []endpoint
 	for _, p := range append(c.pods, c.jobs...) {
 		if selects(c.headless.Spec.Selector, p.labels) && (c.headless.Spec.PublishNotReadyAddresses || c.ready[p]) {
-			ips = append(ips, p.ip)
+			eps = append(eps, endpointFor(c.headless, p.ip, &p.spec))
 		}
 	}
-	return map[string][]string{c.fqdn(): ips}
+	z, err := headlessRecords(c.headless, eps, c.domain)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return z
 }
 
-// addPod does what the ReplicaSet controller, the scheduler and kubelet
-// do before a pod's container starts: name the pod, give it an IP,
-// compute the container's env and process from the pod template and the
-// API objects, and write the files it mounts.
+// addPod does what the workload's controller (ReplicaSet or StatefulSet),
+// the scheduler and kubelet do before a pod's container starts: name the
+// pod, give it an IP, compute the container's env and process from the
+// pod template and the API objects, and write the files it mounts.
 func (c *cluster) addPod(api *apiObjects) *pod {
 	c.t.Helper()
-	tmpl := c.deploy.Spec.Template
-	hash := templateHash(c.t, tmpl)
-	i := len(c.pods) + len(c.jobs) + 1
-	name := fmt.Sprintf("%s-%s-%s", c.deploy.Name, hash, safeString(fmt.Sprint(i), 5))
-	p := c.newPod(api, "deployment "+c.deploy.Name, tmpl, name, map[string]string{"pod-template-hash": hash})
+	tmpl := *c.wl.template.DeepCopy()
+	name, labels, hostname, subdomain := c.wl.podIdentity(c.t, len(c.pods))
+	if err := simulable(&tmpl.Spec); err != nil {
+		c.t.Fatalf("%s %s: %v", c.wl.kind, c.wl.name, err)
+	}
+	tmpl.Spec.Hostname, tmpl.Spec.Subdomain = hostname, subdomain
+	p := c.newPod(api, c.wl.kind+" "+c.wl.name, tmpl, name, labels)
 	c.pods = append(c.pods, p)
 	return p
 }
@@ -98,28 +105,42 @@ func (c *cluster) addJobPod(api *apiObjects, job *batchv1.Job) *pod {
 	c.t.Helper()
 	i := len(c.pods) + len(c.jobs) + 1
 	name := fmt.Sprintf("%s-%s", job.Name, safeString(fmt.Sprint(i), 5))
+	if err := simulable(&job.Spec.Template.Spec); err != nil {
+		c.t.Fatalf("job %s: %v", job.Name, err)
+	}
 	p := c.newPod(api, "job "+job.Name, job.Spec.Template, name, map[string]string{"batch.kubernetes.io/job-name": job.Name, "job-name": job.Name})
 	c.jobs = append(c.jobs, p)
 	return p
 }
 
-// newPod names the pod, gives it the next IP, computes the container's
-// env and process from the pod template and the API objects, and writes
-// the files it mounts.
+// newPod gives the pod the next IP, computes the container's env and
+// process from its spec (the template, with the hostname and subdomain
+// its controller set) and the API objects, and writes the files it
+// mounts.
 func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateSpec, name string, extraLabels map[string]string) *pod {
 	c.t.Helper()
 	spec := &tmpl.Spec
-	if err := simulable(spec); err != nil {
-		c.t.Fatalf("%s: %v", owner, err)
-	}
 	i := len(c.pods) + len(c.jobs) + 1
 	netns, ip := c.net.addPod(i)
 	labels := maps.Clone(extraLabels)
 	maps.Copy(labels, tmpl.Labels)
 	meta := podMeta{
-		Name: name, Namespace: c.deploy.Namespace, UID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
+		Name: name, Namespace: c.wl.namespace, UID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
 		IP: ip, HostIP: gateway, NodeName: "e2e-node", ServiceAccount: cmp.Or(spec.ServiceAccountName, "default"),
 		Labels: labels, Annotations: tmpl.Annotations,
+	}
+	// kubelet: the pod's hostname is spec.hostname, else its name; with
+	// a subdomain it also has the FQDN <hostname>.<subdomain>.<ns>.svc.<domain>.
+	hostname, fqdn := cmp.Or(spec.Hostname, name), ""
+	if spec.Subdomain != "" {
+		fqdn = fmt.Sprintf("%s.%s.%s.svc.%s", hostname, spec.Subdomain, meta.Namespace, c.domain)
+	}
+	// Discovery connects to <basename>@<pod IP>, or, for a strategy that
+	// names nodes by hostname, to <basename>@<the pod's SRV target>: its
+	// FQDN when the headless Service governs its subdomain.
+	host := ip
+	if c.namedByHostname() {
+		host = endpointFor(c.headless, ip, spec).dnsName(c.fqdn())
 	}
 	ctr := &spec.Containers[0]
 	env, err := containerEnv(ctr, meta, api)
@@ -127,7 +148,7 @@ func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateS
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
 	passwd, _ := os.ReadFile(filepath.Join(c.image.dir, "etc", "passwd")) // none: HOME is /
-	proc, err := containerProcess(c.image.config, string(passwd), spec, ctr, env, name)
+	proc, err := containerProcess(c.image.config, string(passwd), spec, ctr, env, hostname)
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
@@ -135,7 +156,7 @@ func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateS
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
-	mounts, err := c.podFiles(dir, meta, spec)
+	mounts, err := c.podFiles(dir, meta, hostname, fqdn)
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
@@ -144,7 +165,7 @@ func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateS
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
 	return &pod{
-		t: c.t, tools: c.tools, name: name, netns: netns, ip: ip, dir: dir, labels: labels,
+		t: c.t, tools: c.tools, name: name, hostname: hostname, host: host, spec: *spec, netns: netns, ip: ip, dir: dir, labels: labels,
 		image: c.image.dir, mounts: append(mounts, vols...), proc: proc, log: &logBuffer{},
 	}
 }
@@ -170,14 +191,19 @@ func simulable(spec *corev1.PodSpec) error {
 
 // podFiles writes the files kubelet and the runtime give every container
 // (/etc/hosts, /etc/hostname, /etc/resolv.conf for dnsPolicy ClusterFirst)
-// and lists them with /proc, /dev and /sys as mounts.
-func (c *cluster) podFiles(dir string, m podMeta, spec *corev1.PodSpec) ([]mountSpec, error) {
-	ns := c.deploy.Namespace
+// and lists them with /proc, /dev and /sys as mounts. A pod with a
+// subdomain has its FQDN in /etc/hosts, as kubelet writes it.
+func (c *cluster) podFiles(dir string, m podMeta, hostname, fqdn string) ([]mountSpec, error) {
+	ns := m.Namespace
+	self := m.IP + "\t" + hostname + "\n"
+	if fqdn != "" {
+		self = m.IP + "\t" + fqdn + "\t" + hostname + "\n"
+	}
 	files := map[string]string{
 		"hosts": "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
 			"fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n" +
-			m.IP + "\t" + m.Name + "\n",
-		"hostname": m.Name + "\n",
+			self,
+		"hostname": hostname + "\n",
 		"resolv.conf": fmt.Sprintf("search %s.svc.%s svc.%s %s\nnameserver %s\noptions ndots:5\n",
 			ns, c.domain, c.domain, c.domain, gateway),
 	}
@@ -326,7 +352,7 @@ func emptyDirVolume(dir string, fsGroup *int64) error {
 // waitReady runs the container's startup and readiness probes from the
 // node, as kubelet does, until both pass, then republishes DNS.
 func (c *cluster) waitReady(p *pod, timeout time.Duration) error {
-	ctr := &c.deploy.Spec.Template.Spec.Containers[0]
+	ctr := &c.wl.template.Spec.Containers[0]
 	for _, pr := range []*corev1.Probe{ctr.StartupProbe, ctr.ReadinessProbe} {
 		if pr == nil {
 			continue
@@ -426,10 +452,23 @@ func (c *cluster) views(ctx context.Context, pods []*pod) (map[*pod]nodeView, er
 	return out, errors.Join(errs...)
 }
 
-func nodeName(p *pod) string { return releaseName + "@" + p.ip }
+// nodeName is the node discovery connects to for pod p:
+// <release>@<pod IP>, or <release>@<pod FQDN> for a strategy that names
+// nodes by hostname.
+func nodeName(p *pod) string { return releaseName + "@" + p.host }
 
-// meshed checks that each of pods is the node <release>@<pod IP> and
-// sees exactly the others of pods.
+// namedByHostname reports whether the variant's discovery strategy
+// connects to nodes by their pod's DNS name.
+func (c *cluster) namedByHostname() bool {
+	s, err := discovery.For(c.variant.strategy())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s.NamedByHostname()
+}
+
+// meshed checks that each of pods is the node nodeName(p) and sees
+// exactly the others of pods.
 func (c *cluster) meshed(ctx context.Context, pods []*pod) error {
 	views, err := c.views(ctx, pods)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -45,10 +44,13 @@ var (
 	// query the names the real libraries do.
 	libclusterDNSFile = variant{name: "libcluster-dns-file", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.LibclusterDNS}
 	dnsClusterEnv     = variant{name: "dns_cluster", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.DNSCluster}
+	// libcluster's DNSSRV strategy: a StatefulSet, nodes named by their
+	// pod's DNS name, SRV records on the headless Service's name.
+	libclusterDNSSRV = variant{name: "libcluster-dnssrv", kind: release.KindMix, route: release.DiscoveryConfigFile, discovery: discovery.LibclusterDNSSRV}
 	// The mix-file app on a base without libssl3, built with the ABI
 	// check off. Only run as a broken case.
 	mixNoLibcrypto  = variant{name: "mix-no-libcrypto", kind: release.KindMix, route: release.DiscoveryConfigFile, noLibcrypto: true}
-	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS, libclusterDNSFile, dnsClusterEnv}
+	clusterVariants = []variant{mixFile, mixRuntimeEnv, distilleryFile, mixEPMDLess, mixTLS, distilleryTLS, libclusterDNSFile, dnsClusterEnv, libclusterDNSSRV}
 )
 
 // TestCluster is relgen's end-to-end proof (e2e/README.md): relgen's
@@ -124,8 +126,9 @@ const clusterSlots = 3
 type broken struct {
 	name, what string
 	variant    variant
-	// bundle breaks the decoded bundle before it is deployed.
-	bundle func(deploy *appsv1.Deployment, headless *corev1.Service)
+	// bundle breaks the decoded bundle (the workload's pod template and
+	// the headless Service) before it is deployed.
+	bundle func(tmpl *corev1.PodTemplateSpec, headless *corev1.Service)
 	// newCookieOnScaleUp gives the pod added by the scale-up a new cookie
 	// Secret, as when a Secret is regenerated while pods run.
 	newCookieOnScaleUp bool
@@ -141,15 +144,15 @@ var brokenBundles = []broken{
 	{
 		name: "service-name", what: "a headless Service name that disagrees with the discovery config",
 		variant: mixFile,
-		bundle:  func(_ *appsv1.Deployment, headless *corev1.Service) { headless.Name = "e2e-app-peer" },
+		bundle:  func(_ *corev1.PodTemplateSpec, headless *corev1.Service) { headless.Name = "e2e-app-peer" },
 		want: []string{`peerage queries "e2e-app-peers.e2e.svc.cluster.local", but the headless Service e2e-app-peer answers as ` +
 			`"e2e-app-peer.e2e.svc.cluster.local", and cluster DNS has no record for it`},
 	},
 	{
 		name: "short-names", what: "nodes booted with short names",
 		variant: mixFile,
-		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
-			env := deploy.Spec.Template.Spec.Containers[0].Env
+		bundle: func(tmpl *corev1.PodTemplateSpec, _ *corev1.Service) {
+			env := tmpl.Spec.Containers[0].Env
 			for i := range env {
 				switch env[i].Name {
 				case "RELEASE_DISTRIBUTION":
@@ -169,8 +172,8 @@ var brokenBundles = []broken{
 	{
 		name: "no-mutable-dir", what: "a Distillery pod with a read-only root filesystem and no emptyDir at RELEASE_MUTABLE_DIR",
 		variant: distilleryFile,
-		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
-			ctr := &deploy.Spec.Template.Spec.Containers[0]
+		bundle: func(tmpl *corev1.PodTemplateSpec, _ *corev1.Service) {
+			ctr := &tmpl.Spec.Containers[0]
 			ctr.VolumeMounts = slices.DeleteFunc(ctr.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == manifests.MutableDir })
 		},
 		want: []string{"the container exited", "/app/var", "Read-only file system"},
@@ -186,8 +189,8 @@ var brokenBundles = []broken{
 	{
 		name: "read-only-home", what: "a Distillery pod without a writable HOME, as before relgen set one",
 		variant: distilleryFile,
-		bundle: func(deploy *appsv1.Deployment, _ *corev1.Service) {
-			ctr := &deploy.Spec.Template.Spec.Containers[0]
+		bundle: func(tmpl *corev1.PodTemplateSpec, _ *corev1.Service) {
+			ctr := &tmpl.Spec.Containers[0]
 			ctr.Env = slices.DeleteFunc(ctr.Env, func(e corev1.EnvVar) bool { return e.Name == "HOME" })
 		},
 		want: []string{"cannot ask its node", "Could not start distribution", "Failed to create cookie file"},
@@ -244,13 +247,13 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 		secret = append(secret, intruders.good...)
 		otherSecret = append(otherSecret, intruders.good...)
 	}
-	deploy, headless := workload(t, bundle)
-	if img := deploy.Spec.Template.Spec.Containers[0].Image; img != s.ref {
-		t.Fatalf("deployment image = %s, want the built image %s", img, s.ref)
+	wl, headless := workloadOf(t, bundle)
+	if img := wl.template.Spec.Containers[0].Image; img != s.ref {
+		t.Fatalf("%s image = %s, want the built image %s", wl.kind, img, s.ref)
 	}
-	delivered := deliveredPeerage(bundle, deploy)
+	delivered := deliveredPeerage(bundle, wl.template)
 	if b.bundle != nil {
-		b.bundle(deploy, headless)
+		b.bundle(wl.template, headless)
 	}
 	sc := &scenario{t: t, broken: b, patience: time.Minute, start: time.Now(), tls: intruders}
 	for _, o := range bundle {
@@ -264,13 +267,13 @@ func newScenario(t *testing.T, tl *tools, s *shipped, b broken) *scenario {
 		sc.patience = 10 * time.Second
 	}
 	var err error
-	if sc.api, err = newAPIObjects(deploy.Namespace, append(bundle, secret...)...); err != nil {
+	if sc.api, err = newAPIObjects(wl.namespace, append(bundle, secret...)...); err != nil {
 		t.Fatal(err)
 	}
-	if sc.otherAPI, err = newAPIObjects(deploy.Namespace, append(bundle, otherSecret...)...); err != nil {
+	if sc.otherAPI, err = newAPIObjects(wl.namespace, append(bundle, otherSecret...)...); err != nil {
 		t.Fatal(err)
 	}
-	sc.c = newCluster(t, tl, t.TempDir(), s.image, deploy, headless)
+	sc.c = newCluster(t, tl, t.TempDir(), s.image, wl, headless)
 	sc.c.variant = s.variant
 	sc.c.delivered = delivered
 	return sc
@@ -281,31 +284,25 @@ func (sc *scenario) step(format string, args ...any) {
 	sc.t.Logf("%5.1fs  %s", time.Since(sc.start).Seconds(), fmt.Sprintf(format, args...))
 }
 
-// lifecycle runs the Deployment through what a cluster does to it, and
+// lifecycle runs the workload through what a cluster does to it, and
 // stops at the first step that fails. It returns the report line of
 // the issue that asked for it.
 func (sc *scenario) lifecycle() (string, error) {
 	c := sc.c
-	// kubectl apply: the Deployment's replicas, DNS for the headless
-	// Service, the containers.
-	for range *sc.c.deploy.Spec.Replicas {
-		c.addPod(sc.api)
-	}
-	first := slices.Clone(c.pods)
-	c.net.startDNS(c.dnsRecords())
-	if err := c.await(10*time.Second, "cluster DNS answers "+c.fqdn(), func(ctx context.Context) error {
-		return c.dnsAnswers(ctx, first)
-	}); err != nil {
-		return "", err
-	}
-	for _, p := range first {
-		p.start()
-	}
-	for _, p := range first {
-		if err := c.waitReady(p, time.Minute); err != nil {
-			return "", err
+	// kubectl apply: the workload's replicas, DNS for the headless
+	// Service, the containers; a StatefulSet with podManagementPolicy
+	// OrderedReady makes pod N+1 only once pod N is ready.
+	var batch []*pod
+	for i := range c.wl.replicas {
+		batch = append(batch, c.addPod(sc.api))
+		if c.wl.ordered() || i == c.wl.replicas-1 {
+			if err := c.launch(batch); err != nil {
+				return "", err
+			}
+			batch = nil
 		}
 	}
+	first := slices.Clone(c.pods)
 	sc.step("%d pods started and ready", len(first))
 	if err := c.await(sc.patience, fmt.Sprintf("the %d nodes connect", len(first)), func(ctx context.Context) error {
 		return c.meshed(ctx, first)
@@ -322,17 +319,16 @@ func (sc *scenario) lifecycle() (string, error) {
 		}
 	}
 
-	// kubectl scale --replicas=3: a new pod with a new IP, which cluster
-	// DNS adds to the headless Service's answer.
+	// kubectl scale --replicas=3: a new pod with a new IP (and for a
+	// StatefulSet the next ordinal and DNS name), which cluster DNS adds
+	// to the headless Service's answers.
 	api := sc.api
 	if sc.broken.newCookieOnScaleUp {
 		api = sc.otherAPI
 	}
-	added := c.addPod(api)
+	c.addPod(api)
 	good := slices.Clone(c.pods)
-	c.net.publish(c.dnsRecords())
-	added.start()
-	if err := c.waitReady(added, time.Minute); err != nil {
+	if err := c.launch(good[len(good)-1:]); err != nil {
 		return "", err
 	}
 	if err := c.await(sc.patience, "after scaling up, every node sees the others", func(ctx context.Context) error {
@@ -413,12 +409,12 @@ func (sc *scenario) bounce(good []*pod, victim *pod, how string, stop func(*pod)
 // SIGKILL after the grace period; the VM must exit cleanly before that.
 func (sc *scenario) terminate(p *pod) error {
 	grace := 30 * time.Second
-	if s := sc.c.deploy.Spec.Template.Spec.TerminationGracePeriodSeconds; s != nil {
+	if s := sc.c.wl.template.Spec.TerminationGracePeriodSeconds; s != nil {
 		grace = time.Duration(*s) * time.Second
 	}
 	// Kubelet runs the preStop hook first; its time counts against the
 	// grace period.
-	if h := sc.c.deploy.Spec.Template.Spec.Containers[0].Lifecycle; h != nil && h.PreStop != nil {
+	if h := sc.c.wl.template.Spec.Containers[0].Lifecycle; h != nil && h.PreStop != nil {
 		if h.PreStop.Exec == nil {
 			return fmt.Errorf("pod %s: only exec preStop hooks are simulated", p.name)
 		}
@@ -488,19 +484,7 @@ func (sc *scenario) startIntruders(apis ...*apiObjects) ([]*pod, error) {
 	for _, api := range apis {
 		pods = append(pods, c.addPod(api))
 	}
-	c.net.publish(c.dnsRecords())
-	if err := c.await(10*time.Second, "cluster DNS lists the new pods", func(ctx context.Context) error {
-		return c.dnsAnswers(ctx, c.pods)
-	}); err != nil {
-		return nil, err
-	}
-	for _, p := range pods {
-		p.start()
-		if err := c.waitReady(p, time.Minute); err != nil {
-			return nil, err
-		}
-	}
-	return pods, nil
+	return pods, c.launch(pods)
 }
 
 // unchanged checks that the good nodes still see exactly each other with
@@ -529,9 +513,9 @@ func (sc *scenario) unchanged(good []*pod, intruder *pod, what string) error {
 // the release writes: RELEASE_TMP, Distillery's RELEASE_MUTABLE_DIR) is
 // writable.
 func (c *cluster) checkSandbox(p *pod) error {
-	spec := &c.deploy.Spec.Template.Spec
+	spec := &c.wl.template.Spec
 	paths := []string{filepath.Join(c.image.config.WorkingDir, ".relgen-e2e")}
-	want := []string{strconv.Itoa(int(p.proc.UID)), p.name, "{:error, :erofs}"}
+	want := []string{strconv.Itoa(int(p.proc.UID)), p.hostname, "{:error, :erofs}"}
 	for _, vm := range spec.Containers[0].VolumeMounts {
 		i := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == vm.Name })
 		if i >= 0 && spec.Volumes[i].EmptyDir != nil {
@@ -564,53 +548,51 @@ func refusals(p, from *pod) int {
 	return len(re.FindAllStringIndex(p.log.String(), -1))
 }
 
-// dnsAnswers checks that cluster DNS returns exactly the IPs of pods for
-// the headless Service.
-func (c *cluster) dnsAnswers(ctx context.Context, pods []*pod) error {
-	got, err := c.net.lookup(ctx, c.fqdn())
-	if err != nil {
+// launch publishes the DNS records of the pods added so far, waits until
+// cluster DNS answers for them, then starts pods and waits until each is
+// ready.
+func (c *cluster) launch(pods []*pod) error {
+	c.net.publish(c.dnsRecords())
+	if err := c.await(10*time.Second, "cluster DNS answers "+c.fqdn()+" for the new pods", func(ctx context.Context) error {
+		return c.dnsAnswers(ctx, c.pods)
+	}); err != nil {
 		return err
 	}
-	var want []string
 	for _, p := range pods {
-		want = append(want, p.ip)
+		p.start()
 	}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		return fmt.Errorf("%s = %v, want %v", c.fqdn(), got, want)
+	for _, p := range pods {
+		if err := c.waitReady(p, time.Minute); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// workload picks the Deployment and the headless Service out of the
-// bundle.
-func workload(t *testing.T, objs []manifests.Object) (*appsv1.Deployment, *corev1.Service) {
-	t.Helper()
-	var (
-		deploys  []*appsv1.Deployment
-		headless []*corev1.Service
-	)
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *appsv1.Deployment:
-			deploys = append(deploys, o)
-		case *corev1.Service:
-			if o.Spec.ClusterIP == corev1.ClusterIPNone {
-				headless = append(headless, o)
-			}
-		}
+// dnsAnswers checks that cluster DNS returns exactly the IPs of pods for
+// the headless Service's A records, and their DNS names as the targets
+// of its SRV records.
+func (c *cluster) dnsAnswers(ctx context.Context, pods []*pod) error {
+	ips, targets, err := c.net.lookup(ctx, c.fqdn())
+	if err != nil {
+		return err
 	}
-	if len(deploys) != 1 || len(headless) != 1 {
-		t.Fatalf("bundle has %d Deployments and %d headless Services, want one each", len(deploys), len(headless))
+	var wantIPs []string
+	var eps []endpoint
+	for _, p := range pods {
+		wantIPs = append(wantIPs, p.ip)
+		eps = append(eps, endpointFor(c.headless, p.ip, &p.spec))
 	}
-	d := deploys[0]
-	if d.Spec.Replicas == nil {
-		t.Fatal("deployment has no replicas")
+	slices.Sort(wantIPs)
+	z, err := headlessRecords(c.headless, eps, c.domain)
+	if err != nil {
+		return err
 	}
-	if !selects(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) || len(d.Spec.Selector.MatchExpressions) > 0 {
-		t.Fatalf("deployment selector %v does not select its pod template labels %v", d.Spec.Selector, d.Spec.Template.Labels)
+	wantTargets := z.srvTargets(c.fqdn())
+	if !slices.Equal(ips, wantIPs) || !slices.Equal(targets, wantTargets) {
+		return fmt.Errorf("%s = %v, SRV %v; want %v, SRV %v", c.fqdn(), ips, targets, wantIPs, wantTargets)
 	}
-	return d, headless[0]
+	return nil
 }
 
 // requireTools skips the test unless it can run here: root (network
@@ -684,8 +666,8 @@ func (sc *scenario) runJobs(good []*pod) error {
 		return errors.New("the bundle has no Job; the e2e config asks for migrate")
 	}
 	for _, j := range sc.jobs {
-		if img := j.Spec.Template.Spec.Containers[0].Image; img != c.deploy.Spec.Template.Spec.Containers[0].Image {
-			return fmt.Errorf("job %s runs image %s, not the Deployment's", j.Name, img)
+		if img := j.Spec.Template.Spec.Containers[0].Image; img != c.wl.template.Spec.Containers[0].Image {
+			return fmt.Errorf("job %s runs image %s, not the %s's", j.Name, img, c.wl.kind)
 		}
 		p := c.addJobPod(sc.api, j)
 		c.net.publish(c.dnsRecords())

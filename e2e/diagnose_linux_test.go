@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
@@ -25,9 +24,9 @@ type peerageConfig struct {
 // deliveredPeerage reads the peerage config the bundle gives the pods:
 // from the ConfigMap's discovery.config (cluster.discovery_config: file)
 // or from the container env (env).
-func deliveredPeerage(objs []manifests.Object, deploy *appsv1.Deployment) peerageConfig {
+func deliveredPeerage(objs []manifests.Object, tmpl *corev1.PodTemplateSpec) peerageConfig {
 	var pc peerageConfig
-	for _, e := range deploy.Spec.Template.Spec.Containers[0].Env {
+	for _, e := range tmpl.Spec.Containers[0].Env {
 		switch e.Name {
 		case "PEERAGE_DNS_NAME":
 			pc.dnsName = e.Value

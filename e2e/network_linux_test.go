@@ -47,6 +47,8 @@ type network struct {
 	dnsDone   chan struct{}
 	dnsLog    *logBuffer
 	hostsFile string
+	// srvArgs are the SRV records the running dnsmasq serves.
+	srvArgs []string
 }
 
 // newNetwork creates the node namespace and its bridge. Cleanup deletes
@@ -124,21 +126,24 @@ func (n *network) addPod(i int) (netns, ip string) {
 }
 
 // startDNS runs dnsmasq on the bridge, authoritative for cluster.local:
-// a name it has no record for is NXDOMAIN, as with CoreDNS.
-func (n *network) startDNS(records map[string][]string) {
+// a name it has no record for is NXDOMAIN, as with CoreDNS. A records
+// come from a hosts file, SRV records from the command line.
+func (n *network) startDNS(z dnsZone) {
 	n.t.Helper()
 	n.hostsFile = filepath.Join(n.dir, "dns-hosts")
-	n.writeHosts(records)
-	cmd := exec.Command(n.tools.ip, "netns", "exec", n.hostNS, n.tools.dnsmasq,
+	n.writeHosts(z.a)
+	n.srvArgs = z.srvArgs()
+	args := []string{"netns", "exec", n.hostNS, n.tools.dnsmasq,
 		"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-		"--addn-hosts="+n.hostsFile, "--local=/cluster.local/",
-		"--listen-address="+gateway, "--bind-interfaces", "--port="+dnsPort,
-		"--pid-file="+filepath.Join(n.dir, "dnsmasq.pid"),
+		"--addn-hosts=" + n.hostsFile, "--local=/cluster.local/",
+		"--listen-address=" + gateway, "--bind-interfaces", "--port=" + dnsPort,
+		"--pid-file=" + filepath.Join(n.dir, "dnsmasq.pid"),
 		// As root, so it can reread the hosts file in the test's private
 		// directory, and without a change of group, which would clear the
 		// parent-death signal.
 		"--user=root", "--group=root",
-		"--log-facility=-", "--log-queries")
+		"--log-facility=-", "--log-queries"}
+	cmd := exec.Command(n.tools.ip, append(args, n.srvArgs...)...)
 	cmd.Stdout, cmd.Stderr = n.dnsLog, n.dnsLog
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = 5 * time.Second
@@ -166,19 +171,49 @@ func (n *network) writeHosts(records map[string][]string) {
 	}
 }
 
-// publish replaces the DNS records; dnsmasq rereads them on SIGHUP.
-func (n *network) publish(records map[string][]string) {
+// publish replaces the DNS records, starting cluster DNS the first time.
+// dnsmasq rereads its hosts file (the A records) on SIGHUP, but not its
+// SRV records: when those change (a pod is added), it is restarted.
+func (n *network) publish(z dnsZone) {
 	n.t.Helper()
-	n.writeHosts(records)
-	if err := n.dnsmasq.Process.Signal(syscall.SIGHUP); err != nil {
-		n.t.Fatalf("reloading dnsmasq: %v", err)
+	switch {
+	case n.dnsmasq == nil:
+		n.startDNS(z)
+	case !slices.Equal(z.srvArgs(), n.srvArgs):
+		n.stopDNS()
+		n.startDNS(z)
+	default:
+		n.writeHosts(z.a)
+		if err := n.dnsmasq.Process.Signal(syscall.SIGHUP); err != nil {
+			n.t.Fatalf("reloading dnsmasq: %v", err)
+		}
 	}
 }
 
-// lookup resolves name at the cluster DNS server from the node namespace.
-func (n *network) lookup(ctx context.Context, name string) ([]string, error) {
+// stopDNS stops the dnsmasq this network started, by its PID.
+func (n *network) stopDNS() {
+	if n.dnsmasq == nil || n.dnsmasq.Process == nil {
+		return
+	}
+	_ = n.dnsmasq.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.dnsDone:
+	case <-time.After(5 * time.Second):
+		_ = n.dnsmasq.Process.Kill()
+		<-n.dnsDone
+	}
+	n.dnsmasq = nil
+}
+
+// lookup asks the cluster DNS server, from the node namespace, for the A
+// records of name and the targets of its SRV records, each sorted.
+func (n *network) lookup(ctx context.Context, name string) (ips, srvTargets []string, err error) {
 	out, err := n.helper(ctx, "dns", gateway+":"+dnsPort, name)
-	return strings.Fields(out), err
+	if err != nil {
+		return nil, nil, err
+	}
+	a, srv, _ := strings.Cut(out, "\n")
+	return strings.Fields(a), strings.Fields(srv), nil
 }
 
 // httpGet runs an HTTP GET from the node namespace, as kubelet's probes
@@ -205,15 +240,7 @@ func (n *network) helper(ctx context.Context, args ...string) (string, error) {
 }
 
 func (n *network) close() {
-	if n.dnsmasq != nil && n.dnsmasq.Process != nil {
-		_ = n.dnsmasq.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.dnsDone:
-		case <-time.After(5 * time.Second):
-			_ = n.dnsmasq.Process.Kill()
-			<-n.dnsDone
-		}
-	}
+	n.stopDNS()
 	if n.t.Failed() {
 		lines := strings.SplitAfter(n.dnsLog.String(), "\n")
 		n.t.Logf("dnsmasq log (last 40 lines):\n%s", strings.Join(lines[max(0, len(lines)-40):], ""))
@@ -225,8 +252,9 @@ func (n *network) close() {
 	}
 }
 
-// netHelper runs in the node namespace: dns SERVER NAME, http URL or
-// tcp ADDR, with a kubelet-like one second timeout.
+// netHelper runs in the node namespace: dns SERVER NAME (the A records
+// on one line, the SRV targets on the next), http URL or tcp ADDR, with
+// a kubelet-like one second timeout.
 func netHelper(args []string) int {
 	if err := netCheck(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -249,7 +277,18 @@ func netCheck(args []string) error {
 			return err
 		}
 		slices.Sort(ips)
+		// The bare name, as libcluster's DNSSRV and dns_cluster ask it.
+		_, srvs, err := r.LookupSRV(ctx, "", "", args[2]+".")
+		if err != nil {
+			return fmt.Errorf("SRV %s: %w", args[2], err)
+		}
+		var targets []string
+		for _, s := range srvs {
+			targets = append(targets, strings.TrimSuffix(s.Target, "."))
+		}
+		slices.Sort(targets)
 		fmt.Println(strings.Join(ips, " "))
+		fmt.Println(strings.Join(slices.Compact(targets), " "))
 		return nil
 	case len(args) == 2 && args[0] == "http":
 		c := &http.Client{Timeout: time.Second}

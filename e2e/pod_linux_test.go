@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // tools are the programs the simulation runs, resolved once.
@@ -29,9 +31,16 @@ type tools struct {
 // the container, which can be stopped and started again as kubelet
 // restarts it.
 type pod struct {
-	t      *testing.T
-	tools  *tools
-	name   string
+	t     *testing.T
+	tools *tools
+	name  string
+	// hostname is the pod's hostname (spec.hostname, else its name);
+	// host is what discovery names its node by: its IP, or its FQDN
+	// <hostname>.<subdomain>.<namespace>.svc.<domain> (nodeName).
+	hostname, host string
+	// spec is the pod's spec: its template, with the hostname and
+	// subdomain its controller set.
+	spec   corev1.PodSpec
 	netns  string
 	ip     string
 	dir    string
@@ -73,7 +82,7 @@ func (p *pod) start() {
 	if err := os.Mkdir(scratch, 0o700); err != nil {
 		p.t.Fatal(err)
 	}
-	spec, err := json.Marshal(runtimeSpec{Image: p.image, Scratch: scratch, Hostname: p.name, Mounts: p.mounts, Process: *p.proc})
+	spec, err := json.Marshal(runtimeSpec{Image: p.image, Scratch: scratch, Hostname: p.hostname, Mounts: p.mounts, Process: *p.proc})
 	if err != nil {
 		p.t.Fatal(err)
 	}

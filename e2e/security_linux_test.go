@@ -146,7 +146,7 @@ func (c *cluster) overTLS(pods []*pod) error {
 // port.
 func (c *cluster) nothingOnEPMD(pods []*pod) error {
 	dist := int32(0)
-	for _, p := range c.deploy.Spec.Template.Spec.Containers[0].Ports {
+	for _, p := range c.wl.template.Spec.Containers[0].Ports {
 		if p.Name == manifests.PortDist {
 			dist = p.ContainerPort
 		}
