@@ -165,6 +165,19 @@ var brokenBundles = []broken{
 		want: []string{"a short name (-sname, or RELEASE_DISTRIBUTION=sname): discovery connects to long names like e2e_app@10.213.0."},
 	},
 	{
+		name: "dnssrv-ip-names", what: "nodes named by pod IP under libcluster's DNSSRV, which connects to the SRV targets, the pods' DNS names",
+		variant: libclusterDNSSRV,
+		bundle: func(tmpl *corev1.PodTemplateSpec, _ *corev1.Service) {
+			env := tmpl.Spec.Containers[0].Env
+			for i := range env {
+				if env[i].Name == "RELEASE_NODE" {
+					env[i].Value = releaseName + "@$(POD_IP)"
+				}
+			}
+		},
+		want: []string{"pod e2e-app-0 runs node e2e_app@10.213.0.", "but discovery connects to e2e_app@e2e-app-0.e2e-app-peers.e2e.svc.cluster.local"},
+	},
+	{
 		name: "two-cookies", what: "a pod started after the cookie Secret was regenerated",
 		variant: mixFile, newCookieOnScaleUp: true,
 		want: []string{"refused the handshake of", "their cookies differ"},

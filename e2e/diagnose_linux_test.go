@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/relgen/relgen/manifests"
+	"github.com/relgen/relgen/manifests/discovery"
 )
 
 // peerageConfig is the part of peerage's config that decides whom a node
@@ -95,6 +96,10 @@ func (c *cluster) diagnose() []string {
 				"like %s, and nodes with short and long names never connect", p.name, self, nodeName(p))
 		case self != nodeName(p):
 			add("pod %s runs node %s, but discovery connects to %s", p.name, self, nodeName(p))
+		}
+		if c.variant.strategy() != discovery.Peerage {
+			// The live-config checks below read peerage's.
+			continue
 		}
 		if dnsName != c.fqdn() {
 			why := ""
