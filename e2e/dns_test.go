@@ -26,14 +26,14 @@ type dnsZone struct {
 // srvRecord is one SRV answer. CoreDNS puts every endpoint at priority 0
 // and shares the weight 100 out evenly.
 type srvRecord struct {
-	target       string
-	port         int32
-	priority, wt int
+	target           string
+	port             int32
+	priority, weight int
 }
 
 // dnsmasqArg is the record as dnsmasq's --srv-host takes it.
 func (r srvRecord) dnsmasqArg(name string) string {
-	return fmt.Sprintf("--srv-host=%s,%s,%d,%d,%d", name, r.target, r.port, r.priority, r.wt)
+	return fmt.Sprintf("--srv-host=%s,%s,%d,%d,%d", name, r.target, r.port, r.priority, r.weight)
 }
 
 // endpoint is one pod address behind a Service, as the EndpointSlice
@@ -103,7 +103,7 @@ func headlessRecords(svc *corev1.Service, eps []endpoint, domain string) (dnsZon
 		}
 	}
 	for _, k := range srv {
-		z.srv[fqdn] = append(z.srv[fqdn], srvRecord{target: k.target, port: k.port, wt: max(1, 100/len(srv))})
+		z.srv[fqdn] = append(z.srv[fqdn], srvRecord{target: k.target, port: k.port, weight: max(1, 100/len(srv))})
 	}
 	for name := range z.a {
 		slices.Sort(z.a[name])
@@ -189,7 +189,7 @@ func TestHeadlessRecords(t *testing.T) {
 	var wantSRV []srvRecord
 	for _, host := range []string{"app-0", "app-1", "10-0-0-13", "10-0-0-14"} {
 		for _, port := range []int32{4000, 9000} {
-			wantSRV = append(wantSRV, srvRecord{target: host + "." + fqdn, port: port, wt: 12})
+			wantSRV = append(wantSRV, srvRecord{target: host + "." + fqdn, port: port, weight: 12})
 		}
 	}
 	if diff := cmp.Diff(map[string][]srvRecord{fqdn: wantSRV}, got.srv, cmp.AllowUnexported(srvRecord{})); diff != "" {

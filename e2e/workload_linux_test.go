@@ -64,7 +64,7 @@ func workloadOf(t *testing.T, objs []manifests.Object) (*workload, *corev1.Servi
 			if !selects(o.Spec.Selector.MatchLabels, o.Spec.Template.Labels) || len(o.Spec.Selector.MatchExpressions) > 0 {
 				t.Fatalf("deployment selector %v does not select its pod template labels %v", o.Spec.Selector, o.Spec.Template.Labels)
 			}
-			workloads = append(workloads, &workload{kind: "deployment", name: o.Name, namespace: o.Namespace, replicas: ptrValue(t, o.Spec.Replicas), template: &o.Spec.Template})
+			workloads = append(workloads, &workload{kind: "deployment", name: o.Name, namespace: o.Namespace, replicas: replicasOf(t, o.Spec.Replicas), template: &o.Spec.Template})
 		case *appsv1.StatefulSet:
 			if !selects(o.Spec.Selector.MatchLabels, o.Spec.Template.Labels) || len(o.Spec.Selector.MatchExpressions) > 0 {
 				t.Fatalf("statefulset selector %v does not select its pod template labels %v", o.Spec.Selector, o.Spec.Template.Labels)
@@ -72,7 +72,7 @@ func workloadOf(t *testing.T, objs []manifests.Object) (*workload, *corev1.Servi
 			if len(o.Spec.VolumeClaimTemplates) > 0 {
 				t.Fatal("statefulset volumeClaimTemplates are not simulated")
 			}
-			workloads = append(workloads, &workload{kind: "statefulset", name: o.Name, namespace: o.Namespace, replicas: ptrValue(t, o.Spec.Replicas), template: &o.Spec.Template, sts: o})
+			workloads = append(workloads, &workload{kind: "statefulset", name: o.Name, namespace: o.Namespace, replicas: replicasOf(t, o.Spec.Replicas), template: &o.Spec.Template, sts: o})
 		case *corev1.Service:
 			if o.Spec.ClusterIP == corev1.ClusterIPNone {
 				headless = append(headless, o)
@@ -85,7 +85,7 @@ func workloadOf(t *testing.T, objs []manifests.Object) (*workload, *corev1.Servi
 	return workloads[0], headless[0]
 }
 
-func ptrValue(t *testing.T, replicas *int32) int32 {
+func replicasOf(t *testing.T, replicas *int32) int32 {
 	t.Helper()
 	if replicas == nil {
 		t.Fatal("the workload has no replicas")
