@@ -2,10 +2,10 @@ package manifests
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -56,39 +56,43 @@ func (b *Bundle) word(p *Problem) error {
 // CompareSpec compares a bundle's objects with what spec says they
 // should be: one namespace, the headless Service and its type of
 // workload, the discovery strategy and node basename. `relgen check
-// --bundle -f` runs it on a bundle relgen did not print.
+// --bundle -f` runs it on a bundle relgen did not print. It reports what
+// only the config can tell: where the objects disagree among themselves
+// (discovery querying another Service, a StatefulSet without the pods'
+// DNS names, ...), CheckObjects, which runs beside it, says so once.
 func CompareSpec(objs []Object, s *release.Spec) []error {
 	var errs []error
 	fail := func(name, format string, args ...any) { errs = append(errs, s.Errorf(name, format, args...)) }
 	t := s.Topology
+	// One finding per namespace the objects moved to (an overlay's
+	// namespace: moves them all); no namespace: applied to the one
+	// kubectl is given.
+	moved := map[string][]string{}
 	for _, o := range objs {
-		// No namespace: applied to the one kubectl is given.
 		if ns := o.GetNamespace(); ns != "" && ns != t.Namespace {
-			fail("namespace", "%s %s is in namespace %q, not %q", kindOf(o), o.GetName(), ns, t.Namespace)
+			moved[ns] = append(moved[ns], kindOf(o)+" "+o.GetName())
 		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(moved)) {
+		verb := "is"
+		if len(moved[ns]) > 1 {
+			verb = "are"
+		}
+		fail("namespace", "%s %s in namespace %q, not %q", strings.Join(moved[ns], ", "), verb, ns, t.Namespace)
 	}
 	o := objects{all: objs, opts: CheckOptions{Domain: t.Domain, Namespace: t.Namespace}}
 	svc, _ := o.find("Service", t.Namespace, t.HeadlessService).(*corev1.Service)
+	if svc == nil {
+		// In another namespace: reported above.
+		svc, _ = o.findCluster("Service", t.HeadlessService).(*corev1.Service)
+	}
 	if svc == nil || svc.Spec.ClusterIP != corev1.ClusterIPNone {
 		fail("headless_service", "the bundle has no headless Service %s (clusterIP: None) in namespace %s", t.HeadlessService, t.Namespace)
 	}
-	pods := o.releasePods()
-	if len(pods) == 0 {
-		return errs
-	}
-	for _, p := range pods {
-		_, isSTS := p.work.(*appsv1.StatefulSet)
-		if t.NamedByHostname() && !isSTS {
-			fail("discovery", "%s names nodes by pod DNS name, which only a StatefulSet gives, but the bundle runs a %s", s.Discovery, kindOf(p.work))
-		}
-		if sts := p.statefulSet(); sts != nil && sts.Spec.ServiceName != t.HeadlessService {
-			fail("headless_service", "the StatefulSet's serviceName %q is not the headless Service %s, so its pods get no DNS names", sts.Spec.ServiceName, t.HeadlessService)
-		}
-		if base, _ := p.nodeParts(); p.node != "" && base != t.Basename {
-			fail("vm_args", "the pods boot as %s (%s), but the node basename is %s", displayed(p.node), p.nodeAt, t.Basename)
-		}
+	for _, p := range o.releasePods() {
+		uses := discovery.Find(p.discovery)
 		var names []string
-		for _, u := range discovery.Find(p.discovery) {
+		for _, u := range uses {
 			names = append(names, u.Strategy)
 		}
 		want := []string{s.Discovery}
@@ -98,18 +102,18 @@ func CompareSpec(objs []Object, s *release.Spec) []error {
 		if !slices.Equal(names, want) {
 			fail("discovery", "the bundle configures discovery %v for %s, but the config says %s", names, p.at, s.Discovery)
 		}
-		// The configured strategy's own check of the bundle.
-		strategy, err := discovery.For(s.Discovery)
-		if err != nil || svc == nil {
-			continue
+		// Pods named by DNS name get checked against their StatefulSet
+		// by CheckObjects; one named by IP still needs serviceName.
+		base, host := p.nodeParts()
+		if sts := p.statefulSet(); sts != nil && !strings.HasPrefix(host, podName+".") && sts.Spec.ServiceName != t.HeadlessService {
+			fail("headless_service", "the StatefulSet's serviceName %q is not the headless Service %s", sts.Spec.ServiceName, t.HeadlessService)
 		}
-		base, host, _ := strings.Cut(p.rawNode, "@")
-		err = strategy.Verify(discovery.Applied{
-			Objects: objs, Workload: p.work, Pod: p.pod, Headless: svc, Domain: t.Domain,
-			Config: p.configText, Basename: base, Host: host,
-		})
-		if err != nil {
-			errs = append(errs, blameEach(s, "discovery", err))
+		// A discovery basename other than the node's is CheckObjects'
+		// finding; the config only adds one when both agree on another
+		// name than its own.
+		agreed := !slices.ContainsFunc(uses, func(u discovery.Use) bool { return u.Basename.Text != "" && u.Basename.Text != base })
+		if p.node != "" && base != t.Basename && agreed {
+			fail("vm_args", "the pods boot as %s (%s), but the node basename is %s", displayed(p.node), p.nodeAt, t.Basename)
 		}
 	}
 	return errs

@@ -132,7 +132,7 @@ func TestStatefulSetCheck(t *testing.T) {
 		breakIt func(b *Bundle)
 		wantErr string
 	}{
-		{name: "serviceName", wantErr: `serviceName "other" is not the headless Service`,
+		{name: "serviceName", wantErr: `spec.serviceName: "other" is not the headless Service`,
 			breakIt: func(b *Bundle) { objectOf[*appsv1.StatefulSet](b).Spec.ServiceName = "other" }},
 		{name: "node host", wantErr: `libcluster-dnssrv connects to the pods' DNS names (SRV targets), but the node's host is "<pod-IP>"`,
 			breakIt: func(b *Bundle) {

@@ -100,7 +100,7 @@ func TestCheckBundle(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("--output json = %q: %v", stdout, err)
 	}
-	if code != 1 || r.OK || !strings.Contains(stderr, `environments.prod.namespace: Deployment myapp-deployment is in namespace "team-a", not "default"`) {
+	if code != 1 || r.OK || !strings.Contains(stderr, `environments.prod.namespace: ConfigMap myapp-runtime, Service myapp, Service myapp-service-headless, Deployment myapp-deployment`) {
 		t.Errorf("check --bundle -f = %d, %+v,\n%s", code, r, stderr)
 	}
 	if len(r.Errors) != strings.Count(stderr, "\n") {
@@ -116,5 +116,45 @@ func TestCheckBundle(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "check", "--bundle", filepath.Join(t.TempDir(), "missing.yaml")); code != 1 || !strings.Contains(stderr, "--bundle: open") {
 		t.Errorf("check --bundle of a missing file = %d, %s", code, stderr)
+	}
+}
+
+// TestCheckBundleReportsOnce: with -f, a problem the objects show among
+// themselves (CheckObjects) and the config would show again (CompareSpec)
+// is one line on stderr, as is an overlay's namespace for every object.
+func TestCheckBundleReportsOnce(t *testing.T) {
+	_, good, stderr := run(t, "manifests", "-f", seedConfig, "--env", "prod", "--image", pinnedRef)
+	if good == "" {
+		t.Fatalf("relgen manifests: %s", stderr)
+	}
+	for _, tc := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{name: "DNS name", old: "myapp-service-headless.default.svc", new: "myapp-service-headless.other.svc",
+			want: []string{`{peerage, dns_name}: peerage queries "myapp-service-headless.other.svc.cluster.local"`}},
+		{name: "app_name", old: `{app_name, <<"myapp">>}`, new: `{app_name, <<"mypp">>}`,
+			want: []string{`{peerage, app_name}: peerage connects to nodes named mypp@...`}},
+		{name: "node name", old: "-name myapp@", new: "-name other@",
+			want: []string{`peerage connects to nodes named myapp@..., but the pods boot as "other@`}},
+		{name: "namespace", old: "namespace: default\n", new: "namespace: team-a\n",
+			want: []string{`peerage queries "myapp-service-headless.default.svc.cluster.local"`, `environments.prod.namespace: ConfigMap myapp-runtime, Service myapp, Service myapp-service-headless, Deployment myapp-deployment, PodDisruptionBudget myapp-deployment, NetworkPolicy myapp-deployment-distribution are in namespace "team-a", not "default"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := strings.ReplaceAll(good, tc.old, tc.new)
+			if bad == good {
+				t.Fatalf("%q is not in the bundle", tc.old)
+			}
+			code, _, stderr := runIn(t, []byte(bad), "check", "--bundle", "-", "-f", seedConfig, "--env", "prod")
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if code != 1 || len(lines) != len(tc.want) {
+				t.Fatalf("check --bundle -f = %d, %d lines:\n%s\nwant 1 and %d lines", code, len(lines), stderr, len(tc.want))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(lines[i], w) {
+					t.Errorf("line %d = %q, want it to contain %q", i+1, lines[i], w)
+				}
+			}
+		})
 	}
 }
