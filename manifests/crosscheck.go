@@ -278,8 +278,18 @@ func (o objects) checkAPI(r *Report, p *releasePod, u discovery.Use) {
 	if ns := u.Namespace.Text; ns != "" && ns != p.namespace {
 		r.fail(u.Namespace.At, "discovery", "%s lists pods in namespace %q, but the pods run in %q", u.Strategy, ns, p.namespace)
 	}
-	if sel, err := labels.Parse(u.Selector.Text); u.Selector.Text == "" || err != nil || !sel.Matches(labels.Set(p.pod.Labels)) {
+	resource := u.Lists.Text
+	if resource == "" {
+		resource = "pods"
+	}
+	sel, err := labels.Parse(u.Selector.Text)
+	switch {
+	case u.Selector.Text == "" || err != nil:
+		r.fail(u.Selector.At, "discovery", "%s lists %s with selector %q, which is not a label selector", u.Strategy, resource, u.Selector.Text)
+	case resource == "pods" && !sel.Matches(labels.Set(p.pod.Labels)):
 		r.fail(u.Selector.At, "discovery", "%s lists pods with selector %q, which does not match the pod labels %v", u.Strategy, u.Selector.Text, p.pod.Labels)
+	case resource == "endpoints" && !o.endpointsFor(p, sel):
+		r.fail(u.Selector.At, "discovery", "%s lists Endpoints with selector %q (its kubernetes_ip_lookup_mode is not :pods), and Endpoints carry their Service's labels, but no Service in namespace %s that selects the pods has labels it matches; label the headless Service or set kubernetes_ip_lookup_mode: :pods", u.Strategy, u.Selector.Text, p.namespace)
 	}
 	spec := p.pod.Spec
 	if spec.AutomountServiceAccountToken != nil && !*spec.AutomountServiceAccountToken {
@@ -292,9 +302,22 @@ func (o objects) checkAPI(r *Report, p *releasePod, u discovery.Use) {
 	if account != "default" && o.find("ServiceAccount", p.namespace, account) == nil {
 		r.fail(p.at+": spec.template.spec.serviceAccountName", "discovery", "%s needs the ServiceAccount %s, which the bundle lacks", u.Strategy, account)
 	}
-	if !o.allowed(account, p.namespace, "pods", "list") {
-		r.fail(p.at+": spec.template.spec.serviceAccountName", "discovery", "no Role or ClusterRole in the bundle bound to ServiceAccount %s lets it list pods in namespace %s, which %s does", account, p.namespace, u.Strategy)
+	if !o.allowed(account, p.namespace, resource, "list") {
+		r.fail(p.at+": spec.template.spec.serviceAccountName", "discovery", "no Role or ClusterRole in the bundle bound to ServiceAccount %s lets it list %s in namespace %s, which %s does", account, resource, p.namespace, u.Strategy)
 	}
+}
+
+// endpointsFor reports whether a Service in p's namespace selects the
+// pods and carries labels sel matches: the Endpoints controller gives the
+// Service's Endpoints its labels, and lists the pods' addresses there.
+func (o objects) endpointsFor(p *releasePod, sel labels.Selector) bool {
+	for _, obj := range o.all {
+		svc, ok := obj.(*corev1.Service)
+		if ok && o.namespace(svc) == p.namespace && len(svc.Spec.Selector) > 0 && p.selects(svc.Spec.Selector) && sel.Matches(labels.Set(svc.Labels)) {
+			return true
+		}
+	}
+	return false
 }
 
 // allowed reports whether a (Cluster)RoleBinding in the bundle grants the

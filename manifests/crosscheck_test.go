@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -30,7 +31,8 @@ func TestCheckBundleFiles(t *testing.T) {
 			`{libcluster, topologies, k8s, config, kubernetes_namespace}: libcluster-kubernetes lists pods in namespace "default", but the pods run in "chat"`,
 			"automountServiceAccountToken: false",
 			"ServiceAccount chat, which the bundle lacks",
-			"lets it list pods in namespace chat",
+			"lets it list endpoints in namespace chat",
+			`kubernetes_selector}: libcluster-kubernetes lists Endpoints with selector "app=chat"`,
 			"containers[0].image: image ghcr.io/acme/chat:1.2.0 is not pinned by digest",
 		},
 		"names-and-cookies": {
@@ -179,5 +181,63 @@ func TestExampleBundlesPass(t *testing.T) {
 		if len(rep.Problems) > 0 {
 			t.Errorf("%s: %v", file, rep.Problems)
 		}
+	}
+}
+
+// TestLibclusterLookupMode: Cluster.Strategy.Kubernetes lists Endpoints
+// unless kubernetes_ip_lookup_mode is :pods, and Endpoints carry their
+// Service's labels, not the pods'. relgen's bundle (lookup mode pods)
+// passes; without the mode it passes only while a Service that selects
+// the pods carries the selector's labels and RBAC lets it list endpoints.
+func TestLibclusterLookupMode(t *testing.T) {
+	c := config(release.KindMix)
+	c.Cluster.Discovery, c.Cluster.DiscoveryConfig = discovery.LibclusterKubernetes, release.DiscoveryConfigFile
+	b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := b.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.String()
+	if !strings.Contains(good, "{kubernetes_ip_lookup_mode, pods}") {
+		t.Fatalf("the bundle does not set kubernetes_ip_lookup_mode:\n%s", good)
+	}
+	check := func(yaml string) string {
+		t.Helper()
+		rep, err := CheckBundle(strings.NewReader(yaml), CheckOptions{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, p := range rep.Problems {
+			out = append(out, p.Error())
+		}
+		return strings.Join(out, "\n")
+	}
+	if got := check(good); got != "" {
+		t.Errorf("relgen's bundle: %s", got)
+	}
+	endpoints := strings.Replace(good, "{kubernetes_ip_lookup_mode, pods}, ", "", 1)
+	if got := check(endpoints); got != "" {
+		t.Errorf("endpoints mode with labelled Services and RBAC for endpoints: %s", got)
+	}
+	// A Service without labels gives Endpoints without labels.
+	var unlabelled []string
+	for _, doc := range strings.Split(endpoints, "\n---\n") {
+		if strings.Contains(doc, "kind: Service\n") {
+			doc = regexp.MustCompile(`(?m)^  labels:\n(    .*\n)+`).ReplaceAllString(doc, "")
+		}
+		unlabelled = append(unlabelled, doc)
+	}
+	got := check(strings.Join(unlabelled, "\n---\n"))
+	if want := `kubernetes_selector}: libcluster-kubernetes lists Endpoints with selector "app=myapp"`; !strings.Contains(got, want) {
+		t.Errorf("endpoints mode, Services without labels = %q, want %q", got, want)
+	}
+	// Without endpoints in the Role.
+	got = check(strings.Replace(endpoints, "  - endpoints\n", "", 1))
+	if want := "lets it list endpoints in namespace"; !strings.Contains(got, want) {
+		t.Errorf("endpoints mode, no RBAC for endpoints = %q, want %q", got, want)
 	}
 }

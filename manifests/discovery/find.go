@@ -45,6 +45,9 @@ type Use struct {
 	// Kubernetes API lists the pods; API reports such a strategy.
 	API                 bool
 	Namespace, Selector Value
+	// Lists is the resource an API strategy lists with the selector:
+	// pods, or endpoints (whose labels are their Service's).
+	Lists Value
 }
 
 // Find lists the discovery libraries a bundle configures, with their

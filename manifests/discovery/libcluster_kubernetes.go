@@ -18,9 +18,14 @@ import (
 // strategy.
 const LibclusterKubernetes = "libcluster-kubernetes"
 
-// libclusterKubernetes configures Cluster.Strategy.Kubernetes in :ip mode:
-// it lists the release's pods through the Kubernetes API, so the pods need
-// a ServiceAccount allowed to read them.
+// libclusterKubernetes configures Cluster.Strategy.Kubernetes in :ip mode
+// with kubernetes_ip_lookup_mode :pods: it lists the release's pods
+// through the Kubernetes API by kubernetes_selector, so the pods need a
+// ServiceAccount allowed to read them. The library's default lookup mode,
+// :endpoints, lists Endpoints objects instead, which carry their
+// Service's labels rather than the pods' and hold only ready pods; :pods
+// makes the selector the pod selector, and nodes meet before they are
+// ready, as through the headless Service.
 type libclusterKubernetes struct{}
 
 func (libclusterKubernetes) Name() string { return LibclusterKubernetes }
@@ -36,6 +41,7 @@ func (libclusterKubernetes) Plan(t release.Topology) (Plan, error) {
 	account := release.ObjectName(t.Basename) + "-discovery"
 	p := libcluster(t, "Cluster.Strategy.Kubernetes", []setting{
 		atomSetting("mode", "ip"),
+		atomSetting("kubernetes_ip_lookup_mode", "pods"),
 		textSetting("kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME", t.Basename),
 		textSetting("kubernetes_selector", "LIBCLUSTER_SELECTOR", selector),
 		textSetting("kubernetes_namespace", "LIBCLUSTER_NAMESPACE", t.Namespace),
@@ -114,8 +120,18 @@ func (libclusterKubernetes) Find(d Delivered) (Use, bool) {
 	if !ok {
 		return Use{}, false
 	}
+	// The library lists Endpoints unless told to list pods; relgen's
+	// env route (config/runtime.exs) sets pods.
+	lists := Value{Text: "pods", At: "config/runtime.exs"}
+	if d.Config != nil {
+		lists = d.setting(path, "kubernetes_ip_lookup_mode", "")
+		if lists.Text == "" {
+			lists = Value{Text: "endpoints", At: "the library's default kubernetes_ip_lookup_mode"}
+		}
+	}
 	return Use{
 		API:       true,
+		Lists:     lists,
 		Basename:  d.setting(path, "kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME"),
 		Namespace: d.setting(path, "kubernetes_namespace", "LIBCLUSTER_NAMESPACE"),
 		Selector:  d.setting(path, "kubernetes_selector", "LIBCLUSTER_SELECTOR"),

@@ -42,6 +42,8 @@ func TestLibclusterKubernetes(t *testing.T) {
 	}
 	for _, term := range []string{
 		"{mode, ip}",
+		// The selector selects pods, not Endpoints (the library's default).
+		"{kubernetes_ip_lookup_mode, pods}",
 		`{kubernetes_node_basename, <<"myapp">>}`,
 		`{kubernetes_selector, <<"app=myapp,tier=web">>}`,
 		`{kubernetes_namespace, <<"default">>}`,
