@@ -112,15 +112,7 @@ func TestEveryStrategyReadsBack(t *testing.T) {
 				t.Run(kind+"/"+route+"/"+name, func(t *testing.T) {
 					c := config(kind)
 					c.Cluster.Discovery, c.Cluster.DiscoveryConfig = name, route
-					b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
-					if err != nil {
-						t.Fatal(err)
-					}
-					var buf bytes.Buffer
-					if err := b.WriteYAML(&buf); err != nil {
-						t.Fatal(err)
-					}
-					objs, err := Read(bytes.NewReader(buf.Bytes()))
+					objs, err := Read(strings.NewReader(renderYAML(t, c, "prod")))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -192,15 +184,7 @@ func TestExampleBundlesPass(t *testing.T) {
 func TestLibclusterLookupMode(t *testing.T) {
 	c := config(release.KindMix)
 	c.Cluster.Discovery, c.Cluster.DiscoveryConfig = discovery.LibclusterKubernetes, release.DiscoveryConfigFile
-	b, err := Generate(resolve(t, c, "prod"), Options{Image: pinned})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := b.WriteYAML(&buf); err != nil {
-		t.Fatal(err)
-	}
-	good := buf.String()
+	good := renderYAML(t, c, "prod")
 	if !strings.Contains(good, "{kubernetes_ip_lookup_mode, pods}") {
 		t.Fatalf("the bundle does not set kubernetes_ip_lookup_mode:\n%s", good)
 	}
@@ -240,4 +224,19 @@ func TestLibclusterLookupMode(t *testing.T) {
 	if want := "lets it list endpoints in namespace"; !strings.Contains(got, want) {
 		t.Errorf("endpoints mode, no RBAC for endpoints = %q, want %q", got, want)
 	}
+}
+
+// renderYAML is the bundle of env as relgen manifests prints it, with a
+// pinned image.
+func renderYAML(t *testing.T, c *release.Config, env string) string {
+	t.Helper()
+	b, err := Generate(resolve(t, c, env), Options{Image: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := b.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
