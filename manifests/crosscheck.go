@@ -166,6 +166,10 @@ func (o objects) checkNode(r *Report, p *releasePod) {
 		r.fail(p.nodeAt, "vm_args", "RELEASE_DISTRIBUTION is not set, so mix's start script names the node %s with a short name (sname), which peers on other pods cannot reach; set RELEASE_DISTRIBUTION=name", displayed(p.node))
 		return
 	}
+	if p.undefinedRef() {
+		// checkEnv reports the variable; the name is only its symptom.
+		return
+	}
 	base, host := p.nodeParts()
 	switch {
 	case base == "" || host == "":
@@ -269,6 +273,12 @@ func (o objects) checkQuery(r *Report, p *releasePod, u discovery.Use) {
 	}
 	if !p.selects(svc.Spec.Selector) {
 		r.fail(objectAt(svc)+": spec.selector", "labels", "%s queries %q, but this Service selects %v, which does not match the pod labels %v of %s", u.Strategy, name, svc.Spec.Selector, p.pod.Labels, p.at)
+	}
+	// Cluster DNS answers for ready pods only, unless the Service
+	// publishes the others: with a readiness probe, nodes meet only once
+	// they pass it, and never when it waits for the cluster.
+	if !svc.Spec.PublishNotReadyAddresses && p.container.ReadinessProbe != nil {
+		r.warn(objectAt(svc)+": spec.publishNotReadyAddresses", "not true, so cluster DNS leaves out pods that are not ready and %s finds a node only after its readiness probe passes; if readiness waits for the cluster, nodes never meet (set publishNotReadyAddresses: true)", u.Strategy)
 	}
 }
 
@@ -410,6 +420,18 @@ func (o objects) checkEnv(r *Report, p *releasePod) {
 		r.fail(p.vmArgsAt, "vm_args", "%w", err)
 		return
 	}
+	if !p.replaces {
+		for _, ph := range placeholders {
+			if !ph.InComment {
+				r.fail(fmt.Sprintf("%s: line %d", p.vmArgsAt, ph.Line), "vm_args", "${%s}: Distillery substitutes ${VAR} in vm.args only when REPLACE_OS_VARS is set and RELEASE_READ_ONLY is not, so the node would get the text ${%s}; set REPLACE_OS_VARS=true in the pod env", ph.Name, ph.Name)
+				return
+			}
+		}
+		return
+	}
+	if p.readOnlyRoot() && !p.writable(p.env["RELEASE_MUTABLE_DIR"]) {
+		r.fail(p.at+": "+p.containerAt+".env", "vm_args", "RELEASE_MUTABLE_DIR %q is not on a writable volume, but the root file system is read-only and Distillery writes the vm.args it substitutes there (default: the release's var directory); set RELEASE_MUTABLE_DIR to an emptyDir mount", p.env["RELEASE_MUTABLE_DIR"])
+	}
 	reported := map[string]bool{}
 	for _, ph := range placeholders {
 		if ph.InComment || defined[ph.Name] || reported[ph.Name] {
@@ -503,6 +525,11 @@ func (o objects) checkServices(r *Report) {
 		if !ok || len(svc.Spec.Selector) == 0 {
 			continue
 		}
+		at := objectAt(svc) + ": spec.selector"
+		if slices.ContainsFunc(r.Problems, func(p *Problem) bool { return p.At == at }) {
+			// Discovery's check of this selector said so already.
+			continue
+		}
 		found := false
 		for _, w := range o.all {
 			pod, _, ok := WorkloadPod(w)
@@ -511,7 +538,7 @@ func (o objects) checkServices(r *Report) {
 			}
 		}
 		if !found {
-			r.fail(objectAt(svc)+": spec.selector", "labels", "%v matches no pods of the bundle's workloads in namespace %s", svc.Spec.Selector, o.namespace(svc))
+			r.fail(at, "labels", "%v matches no pods of the bundle's workloads in namespace %s", svc.Spec.Selector, o.namespace(svc))
 		}
 	}
 }

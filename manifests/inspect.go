@@ -42,8 +42,10 @@ type releasePod struct {
 	envVar map[string]*corev1.EnvVar
 	// vmArgs is the mounted vm.args, vmArgsAt where it comes from.
 	vmArgs, vmArgsAt string
-	// distillery: the boot script substitutes ${VAR} in vm.args.
-	distillery bool
+	// distillery: a Distillery boot script reads vm.args; replaces: it
+	// substitutes ${VAR} there (REPLACE_OS_VARS set, RELEASE_READ_ONLY
+	// not), in a copy under RELEASE_MUTABLE_DIR.
+	distillery, replaces bool
 	// node is the node name it boots with, nodeAt where that is set; long
 	// is false for -sname / RELEASE_DISTRIBUTION=sname.
 	node, nodeAt string
@@ -250,6 +252,7 @@ func (o objects) file(p *releasePod, name string) (text, where string, ok bool) 
 // readRuntime reads vm.args, the node name and the discovery config.
 func (o objects) readRuntime(p *releasePod) {
 	p.distillery = p.envVar["VMARGS_PATH"] != nil || p.envVar["REPLACE_OS_VARS"] != nil
+	p.replaces = p.distillery && p.env["REPLACE_OS_VARS"] != "" && p.env["RELEASE_READ_ONLY"] == ""
 	vmPath := p.env["RELEASE_VM_ARGS"]
 	if p.distillery {
 		vmPath = p.env["VMARGS_PATH"]
@@ -261,7 +264,7 @@ func (o objects) readRuntime(p *releasePod) {
 	if p.vmArgs != "" {
 		rawArgs, _ = vmargs.Parse(p.vmArgs)
 		text := p.vmArgs
-		if p.distillery {
+		if p.replaces {
 			text = replaceOSVars(text, p.env)
 		}
 		args, _ = vmargs.Parse(text)
@@ -321,6 +324,21 @@ func (o objects) readRuntime(p *releasePod) {
 	}
 }
 
+// undefinedRef reports whether the node name refers to a variable the
+// pod env does not define: a $(VAR) Kubernetes left as written (not
+// defined before it), or a ${VAR} Distillery substitutes with nothing.
+func (p *releasePod) undefinedRef() bool {
+	if strings.Contains(p.node, "$(") || p.distillery && !p.replaces && osVar.MatchString(p.rawNode) {
+		return true
+	}
+	for _, m := range osVar.FindAllStringSubmatch(p.rawNode, -1) {
+		if _, ok := p.env[m[1]]; p.replaces && !ok {
+			return true
+		}
+	}
+	return false
+}
+
 // nodeParts splits the node name at '@'.
 func (p *releasePod) nodeParts() (base, host string) {
 	base, host, _ = strings.Cut(p.node, "@")
@@ -336,6 +354,13 @@ func (p *releasePod) selects(set map[string]string) bool {
 func (p *releasePod) statefulSet() *appsv1.StatefulSet {
 	sts, _ := p.work.(*appsv1.StatefulSet)
 	return sts
+}
+
+// readOnlyRoot reports whether the release container's root file system
+// is read-only.
+func (p *releasePod) readOnlyRoot() bool {
+	sc := p.container.SecurityContext
+	return sc != nil && sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem
 }
 
 // writable reports whether dir is on a writable emptyDir mount of the

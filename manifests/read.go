@@ -68,10 +68,16 @@ func CheckBundle(r io.Reader, opts CheckOptions, spec *release.Spec) (*Report, e
 	return rep, nil
 }
 
-// isComments reports whether doc holds nothing but comments.
+// isComments reports whether doc holds nothing but comments and document
+// separators (the YAML reader keeps a "---" that follows another one in
+// the next document).
 func isComments(doc []byte) bool {
 	for _, line := range bytes.Split(doc, []byte("\n")) {
-		if l := bytes.TrimSpace(line); len(l) > 0 && l[0] != '#' {
+		l := bytes.TrimSpace(line)
+		if rest, ok := bytes.CutPrefix(l, []byte("---")); ok {
+			l = bytes.TrimSpace(rest)
+		}
+		if len(l) > 0 && l[0] != '#' {
 			return false
 		}
 	}

@@ -223,6 +223,10 @@ func newObject(tm metav1.TypeMeta) (Object, error) {
 		return &rbacv1.Role{}, nil
 	case "rbac.authorization.k8s.io/v1/RoleBinding":
 		return &rbacv1.RoleBinding{}, nil
+	case "rbac.authorization.k8s.io/v1/ClusterRole":
+		return &rbacv1.ClusterRole{}, nil
+	case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
+		return &rbacv1.ClusterRoleBinding{}, nil
 	case CertificateAPIVersion + "/Certificate":
 		return &unstructured.Unstructured{}, nil
 	}
