@@ -10,6 +10,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
@@ -124,6 +125,7 @@ func (o objects) checkPod(r *Report, p *releasePod) {
 	o.checkDiscovery(r, p)
 	o.checkEnv(r, p)
 	o.checkNetwork(r, p)
+	checkProbes(r, p)
 	if p.distillery && !p.writable(p.env["HOME"]) {
 		r.warn(p.at+": "+p.containerAt+".env", "HOME %q is not on a writable volume: Distillery's rpc, remote_console and ping start distribution before they set the cookie, so OTP creates $HOME/.erlang.cookie and they crash on a read-only root; set HOME to an emptyDir mount", p.env["HOME"])
 	}
@@ -535,10 +537,48 @@ func (o objects) checkServices(r *Report) {
 			pod, _, ok := WorkloadPod(w)
 			if ok && o.namespace(w) == o.namespace(svc) && labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(pod.Labels)) {
 				found = true
+				checkTargetPorts(r, svc, w, pod)
 			}
 		}
 		if !found {
 			r.fail(at, "labels", "%v matches no pods of the bundle's workloads in namespace %s", svc.Spec.Selector, o.namespace(svc))
 		}
 	}
+}
+
+// checkTargetPorts: a Service port whose targetPort names no port of the
+// selected pods gets no endpoints for them; the pods drop out of that
+// port (and of the Service's DNS answers when no port resolves).
+func checkTargetPorts(r *Report, svc *corev1.Service, w Object, pod *corev1.PodTemplateSpec) {
+	for i, sp := range svc.Spec.Ports {
+		if sp.TargetPort.Type == intstr.String && !slices.ContainsFunc(pod.Spec.Containers, func(c corev1.Container) bool { return hasPort(&c, sp.TargetPort.StrVal) }) {
+			r.fail(fmt.Sprintf("%s: spec.ports[%d].targetPort", objectAt(svc), i), "deployment", "%q is not a port name of %s's containers, so the Service has no endpoints on it for those pods", sp.TargetPort.StrVal, objectAt(w))
+		}
+	}
+}
+
+// checkProbes: a probe on a port name the container lacks always fails.
+func checkProbes(r *Report, p *releasePod) {
+	for _, pr := range []struct {
+		field string
+		probe *corev1.Probe
+	}{{"livenessProbe", p.container.LivenessProbe}, {"readinessProbe", p.container.ReadinessProbe}, {"startupProbe", p.container.StartupProbe}} {
+		if pr.probe == nil {
+			continue
+		}
+		var port *intstr.IntOrString
+		switch h := pr.probe.ProbeHandler; {
+		case h.HTTPGet != nil:
+			port = &h.HTTPGet.Port
+		case h.TCPSocket != nil:
+			port = &h.TCPSocket.Port
+		}
+		if port != nil && port.Type == intstr.String && !hasPort(p.container, port.StrVal) {
+			r.fail(fmt.Sprintf("%s: %s.%s", p.at, p.containerAt, pr.field), "deployment", "port %q is not a port name of the container, so the probe always fails", port.StrVal)
+		}
+	}
+}
+
+func hasPort(c *corev1.Container, name string) bool {
+	return slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == name })
 }

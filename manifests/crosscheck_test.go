@@ -71,9 +71,13 @@ func TestCheckBundleFiles(t *testing.T) {
 			`problem: Deployment billing: spec.template.spec.containers[0].env: RELEASE_MUTABLE_DIR "" is not on a writable volume, but the root file system is read-only`,
 		},
 		"libcluster-api-endpoints": nil,
+		"port-names": {
+			`problem: Service shop: spec.ports[0].targetPort: "http" is not a port name of Deployment shop's containers`,
+			`problem: Deployment shop: spec.template.spec.containers[0].readinessProbe: port "htp" is not a port name of the container, so the probe always fails`,
+		},
 	}
 	// Cases whose every finding is listed above: each problem once.
-	exact := []string{"one-cause-once", "distillery-replace-os-vars", "distillery-read-only-root", "crlf-dns-cluster"}
+	exact := []string{"one-cause-once", "port-names", "distillery-replace-os-vars", "distillery-read-only-root", "crlf-dns-cluster"}
 	files, err := filepath.Glob("testdata/check/*.yaml")
 	if err != nil || len(files) != len(want) {
 		t.Fatalf("testdata/check holds %d cases, the test knows %d", len(files), len(want))
