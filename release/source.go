@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"reflect"
@@ -39,15 +40,41 @@ func ParseSource(file string, data []byte) (*Source, error) {
 	var err error
 	switch strings.ToLower(filepath.Ext(file)) {
 	case ".json":
+		var top any
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
-		err = dec.Decode(&src.Raw)
+		if err = dec.Decode(&top); err != nil {
+			return nil, jsonError(file, data, err)
+		}
+		if src.Raw, err = topLevel(file, top); err != nil {
+			return nil, err
+		}
+		// JSON is YAML: read it once more for the keys' lines and to
+		// refuse a key given twice, which encoding/json lets win silently.
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 {
+			var dup map[string]any
+			if err := doc.Decode(&dup); err != nil {
+				return nil, yamlError(file, data, err)
+			}
+			recordLines(doc.Content[0], "", src)
+		}
+		return src, nil
 	case ".toml":
-		err = toml.Unmarshal(data, &src.Raw)
+		if err = toml.Unmarshal(data, &src.Raw); err != nil {
+			var de *toml.DecodeError
+			if errors.As(err, &de) {
+				line, col := de.Position()
+				return nil, &SyntaxError{File: file, Line: line, Column: col, Msg: de.Error(), Text: sourceLine(data, line)}
+			}
+		}
 	default:
 		var doc yaml.Node
 		if err = yaml.Unmarshal(data, &doc); err == nil {
 			if len(doc.Content) > 0 {
+				if n := doc.Content[0]; n.Kind != yaml.MappingNode && !(n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+					return nil, &FieldError{File: file, Line: n.Line, Msg: notSections}
+				}
 				recordLines(doc.Content[0], "", src)
 			}
 			err = doc.Decode(&src.Raw)
@@ -60,6 +87,48 @@ func ParseSource(file string, data []byte) (*Source, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return src, nil
+}
+
+// notSections is the problem of a config file that is not a mapping.
+const notSections = "the config must be a mapping of sections (release:, image:, cluster:, deployment:, environments:)"
+
+// topLevel is the JSON document's object, refused when it is an array
+// or a plain value.
+func topLevel(file string, top any) (map[string]any, error) {
+	switch t := top.(type) {
+	case map[string]any:
+		return t, nil
+	case nil:
+		return nil, nil
+	}
+	return nil, &FieldError{File: file, Line: 1, Msg: notSections}
+}
+
+// jsonError locates a JSON syntax error at its line and column.
+func jsonError(file string, data []byte, err error) error {
+	var se *json.SyntaxError
+	offset := len(data)
+	switch {
+	case errors.As(err, &se):
+		offset = int(se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = errors.New("the file ends inside an object or array")
+	default:
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	before := data[:min(offset, len(data))]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n') - 1
+	return &SyntaxError{File: file, Line: line, Column: col, Msg: err.Error(), Text: sourceLine(data, line)}
+}
+
+// sourceLine is line n (from 1) of data, without its line break.
+func sourceLine(data []byte, n int) string {
+	lines := strings.Split(string(data), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return strings.TrimRight(lines[n-1], "\r")
 }
 
 // yamlLine matches the location yaml puts in front of a decode problem.

@@ -78,9 +78,9 @@ func TestParseSourceErrors(t *testing.T) {
 			want: "relgen.yaml:2:9: could not find end character of double-quoted text"},
 		{name: "yaml duplicate keys, one line each", file: "relgen.yaml", text: "a: 1\na: 2\nb: 1\nb: 2\n",
 			want: "relgen.yaml:2: mapping key \"a\" already defined at line 1\nrelgen.yaml:4: mapping key \"b\" already defined at line 3"},
-		{name: "yaml list", file: "relgen.yaml", text: "- a\n", want: "relgen.yaml:1: cannot unmarshal !!seq into map[string]interface {}"},
-		{name: "json", file: "relgen.json", text: `{"release": `, want: "relgen.json: unexpected EOF"},
-		{name: "toml", file: "relgen.toml", text: "x = [", want: "relgen.toml: toml: "},
+		{name: "yaml list", file: "relgen.yaml", text: "- a\n", want: "relgen.yaml:1: the config must be a mapping of sections"},
+		{name: "json", file: "relgen.json", text: `{"release": `, want: `relgen.json:1:12: the file ends inside an object or array, at "{\"release\": "`},
+		{name: "toml", file: "relgen.toml", text: "x = [", want: "relgen.toml:1:6: toml: expected character ]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

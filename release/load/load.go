@@ -99,6 +99,7 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 		release.BaseHook,
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
+		shape,
 	))); err != nil {
 		return nil, decodeError(src.Origin, err)
 	}

@@ -120,3 +120,40 @@ func TestSetEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatErrors: JSON and TOML files are located as well as YAML, and
+// no message is a decoder's own ("json: cannot unmarshal", "strconv").
+func TestFormatErrors(t *testing.T) {
+	for _, tt := range []struct{ name, file, data, want string }{
+		{name: "json syntax", file: "relgen.json", data: "{\n \"release\": {\"name\": \"x\",}\n}",
+			want: `relgen.json:2:26: invalid character '}' looking for beginning of object key string, at " \"release\": {\"name\": \"x\",}"`},
+		{name: "json array", file: "relgen.json", data: "[1, 2]",
+			want: "relgen.json:1: the config must be a mapping of sections"},
+		{name: "json key twice", file: "relgen.json", data: "{\n \"release\": {\"name\": \"a\"},\n \"release\": {}\n}",
+			want: `relgen.json:3: mapping key "release" already defined at line 2`},
+		{name: "json wrong type", file: "relgen.json", data: "{\n \"deployment\": {\n  \"replicas\": \"two\"\n }\n}",
+			want: `relgen.json:3: deployment.replicas: want a whole number, got "two"`},
+		{name: "json list for a mapping", file: "relgen.json", data: "{\n \"deployment\": {\"labels\": [\"a\"]}\n}",
+			want: "relgen.json:2: deployment.labels: want a mapping (key: value), got a list"},
+		{name: "toml syntax", file: "relgen.toml", data: "[release\nname = 1\n",
+			want: `relgen.toml:1:9: toml: expected character ], at "[release"`},
+		{name: "toml wrong type", file: "relgen.toml", data: "[deployment]\nreplicas = \"two\"\n",
+			want: `relgen.toml: deployment.replicas: want a whole number, got "two"`},
+		{name: "yaml scalar", file: "relgen.yaml", data: "just text\n",
+			want: "relgen.yaml:1: the config must be a mapping of sections"},
+		{name: "yaml bool", file: "relgen.yaml", data: "image:\n  abi_check: sometimes\n",
+			want: `relgen.yaml:2: image.abi_check: want true or false, got "sometimes"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Bytes(tt.file, []byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Bytes() = %v, want an error containing %q", err, tt.want)
+			}
+			for _, internal := range []string{"json: cannot unmarshal", "strconv.", "reflect", "expected type", "unconvertible"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("Bytes() = %v: a decoder's message (%s)", err, internal)
+				}
+			}
+		})
+	}
+}

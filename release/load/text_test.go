@@ -38,7 +38,7 @@ func TestKeptAsWritten(t *testing.T) {
 			wantErr: `relgen.toml: deployment.env.DEBUG: true is read as the boolean true, not as text; quote it ("true")`},
 		{name: "json number", file: "relgen.json",
 			data:    `{"release": {"name": "myapp"}, "image": {"repository": "registry.example.com/acme/myapp"}, "environments": {"prod": {}}, "deployment": {"env": {"PORT": 4000, "V": 1.0}}}`,
-			wantErr: `relgen.json: deployment.env.V: 1.0 is read as a number, not as text; quote it ("1.0")`},
+			wantErr: `relgen.json:1: deployment.env.V: 1.0 is read as a number, not as text; quote it ("1.0")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -156,9 +156,9 @@ func TestBadOverrides(t *testing.T) {
 			want: "relgen: --set environments.qa.replicas=1: the file has no environment qa (it has: prod, staging); add it under environments first"},
 		// A bad value is blamed on where it came from, not on the file.
 		{name: "env value that is no number", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "lots"},
-			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: cannot parse value"},
+			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: want a whole number, got \"lots\"\n"},
 		{name: "env duration without unit", env: map[string]string{"RELGEN_CLUSTER_INTERVAL": "3"},
-			want: "relgen: RELGEN_CLUSTER_INTERVAL: cluster.interval: time: missing unit in duration\n"},
+			want: "relgen: RELGEN_CLUSTER_INTERVAL: cluster.interval: \"3\" is not a duration; write one such as 5s or 500ms\n"},
 		// Values that decode but fail validation are blamed the same way.
 		{name: "env value out of range", env: map[string]string{"RELGEN_ENVIRONMENTS_PROD_REPLICAS": "0"},
 			want: "relgen: RELGEN_ENVIRONMENTS_PROD_REPLICAS: environments.prod.replicas: must be at least 1, got 0\n"},
@@ -176,7 +176,9 @@ func TestBadOverrides(t *testing.T) {
 			want: "relgen: --set image.user=1000:0: image.user: \"1000:0\": must not be root"},
 		{name: "set value that is no number", env: map[string]string{"RELGEN_DEPLOYMENT_REPLICAS": "4"},
 			args: []string{"--set", "deployment.replicas=x"},
-			want: "relgen: --set deployment.replicas=x: deployment.replicas: cannot parse value"},
+			want: "relgen: --set deployment.replicas=x: deployment.replicas: want a whole number, got \"x\"\n"},
+		{name: "env boolean that is not one", env: map[string]string{"RELGEN_IMAGE_ABI_CHECK": "maybe"},
+			want: "relgen: RELGEN_IMAGE_ABI_CHECK: image.abi_check: want true or false, got \"maybe\"\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
