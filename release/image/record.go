@@ -1,11 +1,13 @@
 package image
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -134,7 +136,7 @@ func ReadRecordFile(path string) (Record, error) {
 	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
+		return Record{}, fmt.Errorf("reading record %s: %w (a record is the JSON file relgen build --record writes)", path, recordError(data, err))
 	}
 	if err := rec.Validate(); err != nil {
 		return Record{}, fmt.Errorf("reading record %s: %w", path, err)
@@ -166,4 +168,26 @@ func (r Record) Match(file string, spec *release.Spec) error {
 			v, file, r.Version))
 	}
 	return errors.Join(errs...)
+}
+
+// recordError words encoding/json's errors for a user: the field and the
+// kind of value it wants, or the line a syntax error is on.
+func recordError(data []byte, err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		want := map[reflect.Kind]string{reflect.String: "text", reflect.Slice: "a list", reflect.Struct: "an object", reflect.Map: "an object", reflect.Bool: "true or false"}[te.Type.Kind()]
+		if want == "" {
+			want = "a number"
+		}
+		return fmt.Errorf("line %d: %s: want %s, got a JSON %s", lineAt(data, te.Offset), te.Field, want, te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("line %d: %s", lineAt(data, se.Offset), se.Error())
+	}
+	return err
+}
+
+func lineAt(data []byte, offset int64) int {
+	return bytes.Count(data[:min(int(offset), len(data))], []byte("\n")) + 1
 }

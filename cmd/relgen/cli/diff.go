@@ -57,7 +57,12 @@ only_in_to and changes (object, path, from/to values or the line diff).`,
 		Example: `  relgen diff staging prod --record build.json
   relgen diff staging prod --record build.json --output json
   relgen diff prod prod --record deployed.json --record-b build.json --allow-image-change`,
-		Args: cobra.ExactArgs(2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return fmt.Errorf("want two environments, ENV_A ENV_B (e.g. relgen diff staging prod), got %d argument(s)", len(args))
+			}
+			return nil
+		},
 		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) >= 2 {
 				return nil, cobra.ShellCompDirectiveNoFileComp

@@ -187,7 +187,7 @@ func TestDiffErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "one environment", args: []string{"diff", "-f", seed, "prod"}, want: "accepts 2 arg(s), received 1"},
+		{name: "one environment", args: []string{"diff", "-f", seed, "prod"}, want: "want two environments, ENV_A ENV_B (e.g. relgen diff staging prod), got 1 argument(s)"},
 		{name: "unknown environment", args: []string{"diff", "-f", seed, "staging", "qa"}, want: "qa"},
 		{name: "bad output", args: []string{"diff", "-f", seed, "staging", "prod", "--output", "yaml"}, want: `--output "yaml": want text or json`},
 		{name: "image and record", args: []string{"diff", "-f", seed, "staging", "prod", "--image", "x", "--record", "y"}, want: "[image record] were all set"},
