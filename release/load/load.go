@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -143,8 +144,10 @@ func (o *options) apply(v *viper.Viper, src *release.Source, known, envs []strin
 			vars[k] = val
 		}
 	}
+	names := map[string]string{}
 	for _, key := range known {
 		name := EnvName(key)
+		names[name] = key
 		if val := vars[name]; val != "" {
 			v.Set(toViperKey(key), val)
 			by[key] = name
@@ -152,6 +155,11 @@ func (o *options) apply(v *viper.Viper, src *release.Source, known, envs []strin
 	}
 	mapKeys := release.MapKeys(envs)
 	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		if _, ok := names[name]; !ok && vars[name] != "" {
+			errs = append(errs, unknownVariable(name, names, mapKeys, envs)...)
+		}
+	}
 	for _, kv := range o.set {
 		key, val, ok := strings.Cut(kv, "=")
 		m, entry := mapEntry(key, mapKeys)
@@ -170,6 +178,29 @@ func (o *options) apply(v *viper.Viper, src *release.Source, known, envs []strin
 		by[key] = "--set " + kv
 	}
 	return by, errors.Join(errs...)
+}
+
+// unknownVariable refuses a RELGEN_* variable that looks meant for a
+// config key but names none (a typo, an environment the file lacks, one
+// entry of a map), which viper would silently ignore. Variables like
+// nothing in the schema are left alone: they may be another tool's.
+func unknownVariable(name string, names map[string]string, mapKeys, envs []string) []error {
+	for _, m := range mapKeys {
+		if strings.HasPrefix(name, EnvName(m)+"_") {
+			return []error{fmt.Errorf("%s: a variable cannot set one entry of %s; use --set %s.NAME=value", name, m, m)}
+		}
+	}
+	if strings.HasPrefix(name, EnvName("environments")+"_") {
+		return []error{fmt.Errorf("%s: names no key of the environments the file has (%s)", name, strings.Join(envs, ", "))}
+	}
+	lower := make([]string, 0, len(names))
+	for n := range names {
+		lower = append(lower, strings.ToLower(n))
+	}
+	if guess := release.Closest(name, lower); guess != "" {
+		return []error{fmt.Errorf("%s: no config key has this variable (did you mean %s?)", name, strings.ToUpper(guess))}
+	}
+	return nil
 }
 
 // mapEntry splits a key naming one entry of a map-valued key, such as

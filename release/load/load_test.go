@@ -157,3 +157,28 @@ func TestFormatErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownVariables: a RELGEN_* variable meant for a key the schema
+// lacks is refused instead of ignored; another tool's RELGEN_* is not.
+func TestUnknownVariables(t *testing.T) {
+	for _, tt := range []struct{ name, variable, want string }{
+		{name: "typo", variable: "RELGEN_DEPLOYMENT_REPLICSA=3", want: "RELGEN_DEPLOYMENT_REPLICSA: no config key has this variable (did you mean RELGEN_DEPLOYMENT_REPLICAS?)"},
+		{name: "no such environment", variable: "RELGEN_ENVIRONMENTS_QA_REPLICAS=3", want: "RELGEN_ENVIRONMENTS_QA_REPLICAS: names no key of the environments the file has (prod)"},
+		{name: "map entry", variable: "RELGEN_DEPLOYMENT_ENV_LOG_LEVEL=debug", want: "RELGEN_DEPLOYMENT_ENV_LOG_LEVEL: a variable cannot set one entry of deployment.env; use --set deployment.env.NAME=value"},
+		{name: "another tool's", variable: "RELGEN_REQUIRE_TOOLS=1"},
+		{name: "empty counts as unset", variable: "RELGEN_DEPLOYMENT_REPLICSA="},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Bytes("relgen.yaml", []byte(config), WithEnviron([]string{tt.variable}))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Bytes() = %v, want no error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Bytes() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
