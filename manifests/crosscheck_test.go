@@ -262,3 +262,37 @@ func renderYAML(t *testing.T, c *release.Config, env string) string {
 	}
 	return buf.String()
 }
+
+// TestReadErrors: a bundle that is not what it claims is refused naming
+// the document and field in words, never in a decoder's.
+func TestReadErrors(t *testing.T) {
+	for _, tt := range []struct{ name, doc, want string }{
+		{name: "wrong type", doc: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {replicas: \"3\"}\n",
+			want: "document 1: Deployment x: spec.replicas: want a number, got text"},
+		{name: "List items not a list", doc: "apiVersion: v1\nkind: List\nitems: 5\n",
+			want: "document 1: v1 List: items: want a list, got a number"},
+		{name: "List item wrong type", doc: "apiVersion: v1\nkind: List\nmetadata: {resourceVersion: \"\"}\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: x}, spec: {ports: [{port: \"80\"}]}}\n",
+			want: "document 1: items[0]: Service x: spec.ports.port: want a number, got text"},
+		{name: "not text", doc: "\xff\xfe\x00garbage",
+			want: "document 1: not YAML or JSON: "},
+		{name: "separators only", doc: "---\n---\n# nothing\n---\n", want: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(strings.NewReader(tt.doc))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Read() = %v, want no error", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Read() = %v, want %q", err, tt.want)
+			}
+			for _, internal := range []string{"Go struct", "json: cannot", "error converting YAML"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("Read() = %v: a decoder's message", err)
+				}
+			}
+		})
+	}
+}

@@ -3,9 +3,12 @@ package manifests
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -87,16 +90,20 @@ func isComments(doc []byte) bool {
 func readDocument(doc []byte) ([]Object, error) {
 	var tm metav1.TypeMeta
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
-		return nil, err
+		// sigs.k8s.io/yaml says "error converting YAML to JSON: yaml:
+		// line 3: ..."; the cause is the YAML.
+		return nil, fmt.Errorf("not YAML or JSON: %s", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "), "yaml: "))
 	}
 	if tm.Kind == "" || tm.APIVersion == "" {
 		return nil, fmt.Errorf("not a Kubernetes object: apiVersion and kind are required")
 	}
 	if tm.APIVersion == "v1" && tm.Kind == "List" {
 		var list struct {
-			Items []jsonRaw `json:"items"`
+			metav1.TypeMeta `json:",inline"`
+			metav1.ListMeta `json:"metadata"`
+			Items           []jsonRaw `json:"items"`
 		}
-		if err := yaml.Unmarshal(doc, &list); err != nil {
+		if err := strictDecode(doc, &list); err != nil {
 			return nil, fmt.Errorf("v1 List: %w", err)
 		}
 		var out []Object
@@ -139,9 +146,31 @@ func strictDecode(doc []byte, o any) error {
 	}
 	strict, err := kjson.UnmarshalStrict(j, o)
 	if err != nil {
-		return err
+		return typeError(err)
 	}
 	return errors.Join(strict...)
+}
+
+// typeError words encoding/json's "cannot unmarshal string into Go
+// struct field DeploymentSpec.spec.replicas of type int32" as the field
+// and the kind of value it wants.
+func typeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	want := map[reflect.Kind]string{
+		reflect.String: "text", reflect.Bool: "true or false", reflect.Slice: "a list",
+		reflect.Map: "a mapping", reflect.Struct: "a mapping", reflect.Pointer: "a mapping",
+	}[te.Type.Kind()]
+	if want == "" {
+		want = "a number"
+	}
+	got := map[string]string{"string": "text", "number": "a number", "bool": "true/false", "array": "a list", "object": "a mapping"}[te.Value]
+	if got == "" {
+		got = te.Value
+	}
+	return fmt.Errorf("%s: want %s, got %s", te.Field, want, got)
 }
 
 // jsonRaw keeps one List item as JSON for readDocument.
