@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,6 +35,17 @@ type Release struct {
 	Kind string
 	// Apps are the OTP applications under lib/, sorted by name.
 	Apps []App
+	// EnvShSets are the lines of a mix release's releases/<vsn>/env.sh
+	// that set a variable relgen passes in the pod env. The start script
+	// sources env.sh before it reads those variables, so such a line
+	// wins over the pod's value unless it keeps it (${VAR:-...}).
+	EnvShSets []EnvShLine
+}
+
+// EnvShLine is one assignment in env.sh.
+type EnvShLine struct {
+	Name string
+	Line int
 }
 
 // App is one OTP application directory under lib/.
@@ -105,6 +118,8 @@ func inspect(fsys fs.FS, dir, name string) (Release, error) {
 	switch {
 	case exists(fsys, path.Join("releases", rel.Version, "env.sh")):
 		rel.Kind = release.KindMix
+		data, _ := fs.ReadFile(fsys, path.Join("releases", rel.Version, "env.sh"))
+		rel.EnvShSets = envShSets(string(data))
 	case exists(fsys, path.Join("releases", rel.Version, "libexec")):
 		rel.Kind = release.KindDistillery
 	}
@@ -158,4 +173,30 @@ func releaseName(fsys fs.FS, version, want string) (string, error) {
 		return scripts[0], nil
 	}
 	return "", fmt.Errorf("a single boot script (bin/ holds %s; set the release name)", strings.Join(scripts, ", "))
+}
+
+// envAssignment is "[export ]NAME=VALUE" at the start of a shell line.
+var envAssignment = regexp.MustCompile(`^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$`)
+
+// envShSets lists the lines of env.sh that set a variable of the pod env
+// of a mix release (release.BootEnv, the cookie) without keeping a value
+// already set (${NAME:-...} or ${NAME-...}).
+func envShSets(text string) []EnvShLine {
+	pod := []string{release.CookieEnv}
+	for _, e := range release.BootEnv(release.KindMix, release.Topology{}, release.BootPaths{}) {
+		pod = append(pod, e.Name)
+	}
+	var out []EnvShLine
+	for i, line := range strings.Split(text, "\n") {
+		m := envAssignment.FindStringSubmatch(line)
+		if m == nil || !slices.Contains(pod, m[1]) {
+			continue
+		}
+		keeps := strings.TrimLeft(m[2], `"'`)
+		if strings.HasPrefix(keeps, "${"+m[1]+":-") || strings.HasPrefix(keeps, "${"+m[1]+"-") {
+			continue
+		}
+		out = append(out, EnvShLine{Name: m[1], Line: i + 1})
+	}
+	return out
 }

@@ -36,6 +36,24 @@ func TestInspect(t *testing.T) {
 			want: func() Release { r := want; r.Kind = "mix"; return r }(),
 		},
 		{
+			name: "mix whose env.sh sets the node",
+			mutate: func(t *testing.T, dir string) {
+				_ = os.RemoveAll(filepath.Join(dir, "releases/0.1.0/libexec"))
+				writeFile(t, filepath.Join(dir, "releases/0.1.0/env.sh"), "#!/bin/sh\n"+
+					"# export RELEASE_NODE=commented\n"+
+					"export RELEASE_DISTRIBUTION=name\n"+
+					"export RELEASE_NODE=\"${FLY_APP_NAME}@${FLY_PRIVATE_IP}\"\n"+
+					"RELEASE_COOKIE=\"${RELEASE_COOKIE:-fallback}\"\n"+
+					"export ERL_AFLAGS=\"-proto_dist inet6_tcp\"\n", 0o755)
+			},
+			want: func() Release {
+				r := want
+				r.Kind = "mix"
+				r.EnvShSets = []EnvShLine{{Name: "RELEASE_DISTRIBUTION", Line: 3}, {Name: "RELEASE_NODE", Line: 4}}
+				return r
+			}(),
+		},
+		{
 			name: "kind unknown",
 			mutate: func(t *testing.T, dir string) {
 				_ = os.RemoveAll(filepath.Join(dir, "releases/0.1.0/libexec"))

@@ -195,6 +195,10 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	if k := res.Release.Kind; k != "" && k != cfg.ReleaseKind() {
 		warn(cmd, fmt.Sprintf("release.kind is %s but %s looks like a %s release", cfg.ReleaseKind(), res.Manifests[0].Dir, k))
 	}
+	for _, l := range res.Release.EnvShSets {
+		warn(cmd, fmt.Sprintf("%s/releases/%s/env.sh:%d sets %s, which the start script reads after env.sh, so it overrides the %s the pods get from relgen; "+
+			"remove it from rel/env.sh.eex or keep the pod's value with ${%s:-...}", res.Manifests[0].Dir, res.Release.Version, l.Line, l.Name, l.Name, l.Name))
+	}
 	if msg := buildTimeDiscovery(cfg, res.Manifests[0].Dir, res.Release.Version); msg != "" {
 		warn(cmd, msg)
 	}

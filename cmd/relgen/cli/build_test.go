@@ -330,3 +330,29 @@ func TestBuildPushFailsAfterWriting(t *testing.T) {
 		t.Errorf("a record was written for an image that was not pushed")
 	}
 }
+
+// TestBuildWarnsAboutEnvSh: a mix release whose env.sh exports
+// RELEASE_NODE overrides the node name the pods set; relgen build names
+// the line. Keeping the pod's value (${RELEASE_NODE:-...}) is quiet.
+func TestBuildWarnsAboutEnvSh(t *testing.T) {
+	for _, tc := range []struct{ name, envSh, want string }{
+		{name: "overrides", envSh: "#!/bin/sh\nexport RELEASE_DISTRIBUTION=name\nexport RELEASE_NODE=\"${FLY_APP_NAME}@${FLY_PRIVATE_IP}\"\n",
+			want: "/releases/" + synth.Version + "/env.sh:3 sets RELEASE_NODE, which the start script reads after env.sh, so it overrides the RELEASE_NODE the pods get from relgen"},
+		{name: "keeps", envSh: "#!/bin/sh\nexport RELEASE_NODE=\"${RELEASE_NODE:-app@127.0.0.1}\"\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := buildProject(t, "registry.invalid/acme/benchapp", "")
+			vsn := filepath.Join(filepath.Dir(cfg), "rel", "releases", synth.Version)
+			if err := os.WriteFile(filepath.Join(vsn, "env.sh"), []byte(tc.envSh), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+			if code != 0 {
+				t.Fatalf("relgen build: exit %d\n%s", code, stderr)
+			}
+			if got := strings.Contains(stderr, "env.sh:"); tc.want == "" && got || tc.want != "" && !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr = %q, want warning %q", stderr, tc.want)
+			}
+		})
+	}
+}
