@@ -212,20 +212,11 @@ func TestBuildWarnsAboutBuildTimeDiscovery(t *testing.T) {
 		{name: "libcluster", runtimeExs: true, extra: "cluster: {discovery: libcluster-dns}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := buildProject(t, "registry.invalid/acme/benchapp", tc.extra)
-			vsn := filepath.Join(filepath.Dir(cfg), "rel", "releases", synth.Version)
-			if err := os.WriteFile(filepath.Join(vsn, "sys.config"), []byte(sysConfig), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			files := map[string]string{"sys.config": sysConfig}
 			if tc.runtimeExs {
-				if err := os.WriteFile(filepath.Join(vsn, "runtime.exs"), []byte("import Config\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				files["runtime.exs"] = "import Config\n"
 			}
-			code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
-			if code != 0 {
-				t.Fatalf("relgen build: exit %d\n%s", code, stderr)
-			}
+			stderr := buildStderr(t, tc.extra, files)
 			if got := strings.Contains(stderr, "build-time config"); tc.want == "" && got || tc.want != "" && !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr = %q, want warning %q", stderr, tc.want)
 			}
@@ -341,18 +332,29 @@ func TestBuildWarnsAboutEnvSh(t *testing.T) {
 		{name: "keeps", envSh: "#!/bin/sh\nexport RELEASE_NODE=\"${RELEASE_NODE:-app@127.0.0.1}\"\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := buildProject(t, "registry.invalid/acme/benchapp", "")
-			vsn := filepath.Join(filepath.Dir(cfg), "rel", "releases", synth.Version)
-			if err := os.WriteFile(filepath.Join(vsn, "env.sh"), []byte(tc.envSh), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
-			if code != 0 {
-				t.Fatalf("relgen build: exit %d\n%s", code, stderr)
-			}
+			stderr := buildStderr(t, "", map[string]string{"env.sh": tc.envSh})
 			if got := strings.Contains(stderr, "env.sh:"); tc.want == "" && got || tc.want != "" && !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr = %q, want warning %q", stderr, tc.want)
 			}
 		})
 	}
+}
+
+// buildStderr builds the synthetic release with files written into its
+// releases/<vsn>/ directory and returns what relgen build printed on
+// stderr; the build must succeed.
+func buildStderr(t *testing.T, extra string, files map[string]string) string {
+	t.Helper()
+	cfg := buildProject(t, "registry.invalid/acme/benchapp", extra)
+	vsn := filepath.Join(filepath.Dir(cfg), "rel", "releases", synth.Version)
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(vsn, name), []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := run(t, "-f", cfg, "build", "--push=false", "--skip-build")
+	if code != 0 {
+		t.Fatalf("relgen build: exit %d\n%s", code, stderr)
+	}
+	return stderr
 }
