@@ -126,6 +126,9 @@ func (o objects) checkPod(r *Report, p *releasePod) {
 	o.checkEnv(r, p)
 	o.checkNetwork(r, p)
 	checkProbes(r, p)
+	if !p.distillery && p.readOnlyRoot() && !p.writable(p.env["RELEASE_TMP"]) {
+		r.warn(p.at+": "+p.containerAt+".env", "RELEASE_TMP %q is not on a writable volume and the root file system is read-only: a mix release with runtime configuration writes its sys.config there at boot (default: the release's tmp directory) and fails; set RELEASE_TMP to an emptyDir mount", p.env["RELEASE_TMP"])
+	}
 	if p.distillery && !p.writable(p.env["HOME"]) {
 		r.warn(p.at+": "+p.containerAt+".env", "HOME %q is not on a writable volume: Distillery's rpc, remote_console and ping start distribution before they set the cookie, so OTP creates $HOME/.erlang.cookie and they crash on a read-only root; set HOME to an emptyDir mount", p.env["HOME"])
 	}

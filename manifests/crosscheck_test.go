@@ -59,6 +59,7 @@ func TestCheckBundleFiles(t *testing.T) {
 		"typo": {`document 1: Deployment web: `, `unknown field "spec.template.spec.contianers"`, "document 2: not a Kubernetes object"},
 		"crlf-dns-cluster": {
 			"warning: Service shop-headless: spec.publishNotReadyAddresses: not true, so cluster DNS leaves out pods that are not ready",
+			`warning: Deployment shop: spec.template.spec.containers[0].env: RELEASE_TMP "" is not on a writable volume and the root file system is read-only`,
 		},
 		"one-cause-once": {
 			`problem: Service shop-headless: spec.selector: dns_cluster queries "shop-headless.shop.svc.cluster.local", but this Service selects map[app:shpo]`,
