@@ -237,6 +237,13 @@ func (o objects) checkDiscovery(r *Report, p *releasePod) {
 	}
 	base, host := p.nodeParts()
 	for _, u := range uses {
+		for _, f := range u.Faults {
+			if f.Warning {
+				r.warn(f.At, "%s: %s", u.Strategy, f.Msg)
+			} else {
+				r.fail(f.At, "discovery", "%s: %s", u.Strategy, f.Msg)
+			}
+		}
 		if u.Basename.Text != "" && p.node != "" && u.Basename.Text != base {
 			r.fail(u.Basename.At, "discovery", "%s connects to nodes named %s@..., but the pods boot as %s (%s)", u.Strategy, u.Basename.Text, displayed(p.node), p.nodeAt)
 		}

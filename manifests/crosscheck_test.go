@@ -55,6 +55,8 @@ func TestCheckBundleFiles(t *testing.T) {
 			"ConfigMap billing-vmargs: data[vm.args]: line 3: -setcookie: the cookie is written into vm.args",
 			"do not admit the distribution port (TCP 9100)",
 			`warning: Deployment billing: spec.template.spec.containers[0].env: HOME "" is not on a writable volume`,
+			`problem: ConfigMap billing-vmargs: data[discovery.config]: {peerage, dns_name}: peerage: dns_name is not a binary; Peerage.Via.Dns passes it to String.to_charlist`,
+			`problem: ConfigMap billing-vmargs: data[discovery.config]: {peerage, interval}: peerage: interval must be a whole number of seconds`,
 		},
 		"typo": {`document 1: Deployment web: `, `unknown field "spec.template.spec.contianers"`, "document 2: not a Kubernetes object"},
 		"crlf-dns-cluster": {
@@ -71,7 +73,9 @@ func TestCheckBundleFiles(t *testing.T) {
 		"distillery-read-only-root": {
 			`problem: Deployment billing: spec.template.spec.containers[0].env: RELEASE_MUTABLE_DIR "" is not on a writable volume, but the root file system is read-only`,
 		},
-		"libcluster-api-endpoints": nil,
+		"libcluster-api-endpoints": {
+			"warning: ConfigMap chat-config: data[sys.config]: {libcluster, topologies, k8s, config, polling_interval}: libcluster-kubernetes: polling_interval 5 is in milliseconds: the library polls 200 times a second; write 5000 for 5 seconds",
+		},
 		"port-names": {
 			`problem: Service shop: spec.ports[0].targetPort: "http" is not a port name of Deployment shop's containers`,
 			`problem: Deployment shop: spec.template.spec.containers[0].readinessProbe: port "htp" is not a port name of the container, so the probe always fails`,

@@ -1,7 +1,9 @@
 package discovery
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +50,38 @@ type Use struct {
 	// Lists is the resource an API strategy lists with the selector:
 	// pods, or endpoints (whose labels are their Service's).
 	Lists Value
+	// Faults are settings the library would choke on or misread (a
+	// charlist where it calls String functions, an interval in the wrong
+	// unit); Warning marks those that work, badly.
+	Faults []Fault
+}
+
+// Fault is a setting the library cannot use as written, at At.
+type Fault struct {
+	At, Msg string
+	Warning bool
+}
+
+// rawConfig is the term at path in the config file, and where it is.
+func (d Delivered) rawConfig(path ...string) (any, string, bool) {
+	t, ok := Lookup(d.Config, path...)
+	return t, d.ConfigAt + ": {" + strings.Join(path, ", ") + "}", ok
+}
+
+// wholeNumber adds a fault unless the setting at path, when the file
+// has it, is an integer; what names the unit for the message.
+func (d Delivered) wholeNumber(faults *[]Fault, what string, path ...string) (int64, bool) {
+	t, at, ok := d.rawConfig(path...)
+	if !ok {
+		return 0, false
+	}
+	n, isNum := t.(Number)
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if !isNum || err != nil || v < 0 {
+		*faults = append(*faults, Fault{At: at, Msg: fmt.Sprintf("%s must be a whole number of %s; the library passes it to Process.send_after and crashes on anything else", path[len(path)-1], what)})
+		return 0, false
+	}
+	return v, true
 }
 
 // Find lists the discovery libraries a bundle configures, with their
@@ -121,4 +155,17 @@ func libclusterTopology(d Delivered, module string, env ...string) ([]string, bo
 		}
 	}
 	return nil, true
+}
+
+// pollingInterval checks a libcluster topology's polling_interval: whole
+// milliseconds; a small one is most likely meant as seconds.
+func (d Delivered) pollingInterval(u *Use, path []string) {
+	if path == nil {
+		return
+	}
+	p := append(slices.Clone(path), "polling_interval")
+	if v, ok := d.wholeNumber(&u.Faults, "milliseconds", p...); ok && v < 100 {
+		_, at, _ := d.rawConfig(p...)
+		u.Faults = append(u.Faults, Fault{At: at, Warning: true, Msg: fmt.Sprintf("polling_interval %d is in milliseconds: the library polls %d times a second; write %d for %d seconds", v, 1000/max(v, 1), v*1000, v)})
+	}
 }

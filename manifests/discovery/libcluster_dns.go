@@ -45,8 +45,10 @@ func (libclusterDNS) Find(d Delivered) (Use, bool) {
 	if _, ns := d.Env["LIBCLUSTER_NAMESPACE"]; !ok || d.Config == nil && ns {
 		return Use{}, false
 	}
-	return Use{
+	u := Use{
 		Query:    d.setting(path, "service", "LIBCLUSTER_SERVICE"),
 		Basename: d.setting(path, "application_name", "LIBCLUSTER_APPLICATION_NAME"),
-	}, true
+	}
+	d.pollingInterval(&u, path)
+	return u, true
 }

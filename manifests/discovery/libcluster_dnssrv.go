@@ -107,12 +107,14 @@ func (libclusterDNSSRV) Find(d Delivered) (Use, bool) {
 	if !ok {
 		domain = Value{Text: "cluster.local.", At: "the library's default cluster domain"}
 	}
-	return Use{
+	u := Use{
 		Query: Value{
 			Text: service.Text + "." + ns.Text + ".svc." + domain.Text,
 			At:   strings.Join([]string{service.At, ns.At, domain.At}, " + "),
 		},
 		SRV:      true,
 		Basename: d.setting(path, "application_name", "LIBCLUSTER_APPLICATION_NAME"),
-	}, true
+	}
+	d.pollingInterval(&u, path)
+	return u, true
 }

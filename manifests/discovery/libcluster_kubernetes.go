@@ -129,11 +129,13 @@ func (libclusterKubernetes) Find(d Delivered) (Use, bool) {
 			lists = Value{Text: "endpoints", At: "the library's default kubernetes_ip_lookup_mode"}
 		}
 	}
-	return Use{
+	u := Use{
 		API:       true,
 		Lists:     lists,
 		Basename:  d.setting(path, "kubernetes_node_basename", "LIBCLUSTER_NODE_BASENAME"),
 		Namespace: d.setting(path, "kubernetes_namespace", "LIBCLUSTER_NAMESPACE"),
 		Selector:  d.setting(path, "kubernetes_selector", "LIBCLUSTER_SELECTOR"),
-	}, true
+	}
+	d.pollingInterval(&u, path)
+	return u, true
 }

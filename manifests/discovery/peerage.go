@@ -74,10 +74,19 @@ func (peerage) Find(d Delivered) (Use, bool) {
 	if via, ok := d.config("peerage", "via"); inFile && (!ok || via.Text != "Elixir.Peerage.Via.Dns") {
 		return Use{Basename: d.setting(app, "app_name", "PEERAGE_APP_NAME")}, true
 	}
-	return Use{
+	u := Use{
 		Query:    d.setting(app, "dns_name", "PEERAGE_DNS_NAME"),
 		Basename: d.setting(app, "app_name", "PEERAGE_APP_NAME"),
-	}, true
+	}
+	// Peerage.Via.Dns calls String.to_charlist on dns_name, which takes
+	// binaries only, and polls every interval * 1000 ms.
+	if t, at, ok := d.rawConfig("peerage", "dns_name"); ok {
+		if s, isStr := t.(Str); !isStr || !s.Binary {
+			u.Faults = append(u.Faults, Fault{At: at, Msg: "dns_name is not a binary; Peerage.Via.Dns passes it to String.to_charlist, which crashes on a charlist (\"...\") or an atom: write <<\"...\">>"})
+		}
+	}
+	d.wholeNumber(&u.Faults, "seconds", "peerage", "interval")
+	return u, true
 }
 
 // libclusterTopology finds the first libcluster topology of module in the
