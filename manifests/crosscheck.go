@@ -256,6 +256,10 @@ func (o objects) checkDiscovery(r *Report, p *releasePod) {
 			r.fail(p.nodeAt, "vm_args", "%s connects to the pods' DNS names (SRV targets), but the node's host is %s", u.Strategy, displayed(host))
 		case !u.SRV && !u.API && u.Query.Text != "" && byName:
 			r.fail(p.nodeAt, "vm_args", "%s connects to %s@<pod IP> from DNS A records, but the node's host is the pod's DNS name", u.Strategy, u.Basename.Text)
+		case u.API && u.Mode == "ip" && byName:
+			r.fail(p.nodeAt, "vm_args", "%s (mode ip) connects to %s@<pod IP> from the pods it lists, but the node's host is %s", u.Strategy, u.Basename.Text, displayed(host))
+		case u.API && u.Mode == "hostname" && host == podIP:
+			r.fail(p.nodeAt, "vm_args", "%s (mode hostname) connects to the pods' DNS names, but the node's host is %s", u.Strategy, displayed(host))
 		}
 		if u.API {
 			o.checkAPI(r, p, u)

@@ -301,3 +301,29 @@ func TestReadErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLibclusterMode: Cluster.Strategy.Kubernetes connects to
+// basename@<pod IP> in mode ip (the default), to pod DNS names in mode
+// hostname, and to names no pod can boot with in mode dns.
+func TestLibclusterMode(t *testing.T) {
+	data, err := os.ReadFile("testdata/check/libcluster-api-endpoints.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ mode, want string }{
+		{mode: "ip"},
+		{mode: "hostname", want: `libcluster-kubernetes (mode hostname) connects to the pods' DNS names, but the node's host is "<pod-IP>"`},
+		{mode: "dns", want: "{libcluster, topologies, k8s, config, mode}: libcluster-kubernetes: mode dns connects to <basename>@<a-b-c-d>"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			doc := strings.Replace(string(data), "{mode, ip}", "{mode, "+tt.mode+"}", 1)
+			rep, err := CheckBundle(strings.NewReader(doc), CheckOptions{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" && len(rep.Problems) > 0 || tt.want != "" && (len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Error(), tt.want)) {
+				t.Errorf("CheckBundle = %v, want %q", rep.Problems, tt.want)
+			}
+		})
+	}
+}

@@ -47,6 +47,10 @@ type Use struct {
 	// Kubernetes API lists the pods; API reports such a strategy.
 	API                 bool
 	Namespace, Selector Value
+	// Mode is how an API strategy names the nodes it connects to: ip
+	// (basename@<pod IP>), hostname (basename@<pod hostname>.<service>...)
+	// or dns (basename@<a-b-c-d>.<namespace>.pod...).
+	Mode string
 	// Lists is the resource an API strategy lists with the selector:
 	// pods, or endpoints (whose labels are their Service's).
 	Lists Value

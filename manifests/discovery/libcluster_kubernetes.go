@@ -136,6 +136,13 @@ func (libclusterKubernetes) Find(d Delivered) (Use, bool) {
 		Namespace: d.setting(path, "kubernetes_namespace", "LIBCLUSTER_NAMESPACE"),
 		Selector:  d.setting(path, "kubernetes_selector", "LIBCLUSTER_SELECTOR"),
 	}
+	u.Mode = "ip"
+	if m, ok := d.config(append(slices.Clone(path), "mode")...); ok && d.Config != nil {
+		u.Mode = m.Text
+		if m.Text == "dns" {
+			u.Faults = append(u.Faults, Fault{At: m.At, Msg: "mode dns connects to <basename>@<a-b-c-d>.<namespace>.pod.cluster.local, a name a pod cannot boot with from the Downward API; use mode ip"})
+		}
+	}
 	d.pollingInterval(&u, path)
 	return u, true
 }
