@@ -72,7 +72,7 @@ func ParseSource(file string, data []byte) (*Source, error) {
 		var doc yaml.Node
 		if err = yaml.Unmarshal(data, &doc); err == nil {
 			if len(doc.Content) > 0 {
-				if n := doc.Content[0]; n.Kind != yaml.MappingNode && !(n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+				if n := doc.Content[0]; n.Kind != yaml.MappingNode && (n.Kind != yaml.ScalarNode || n.ShortTag() != "!!null") {
 					return nil, &FieldError{File: file, Line: n.Line, Msg: notSections}
 				}
 				recordLines(doc.Content[0], "", src)
