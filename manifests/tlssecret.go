@@ -28,11 +28,14 @@ type TLSSecret struct {
 	NotAfter time.Time
 }
 
+// MinValidity is the shortest certificate validity NewTLSSecret makes.
+const MinValidity = time.Hour
+
 // NewTLSSecret makes the kubernetes.io/tls Secret that TLS distribution
 // mounts: a new self-signed CA (ECDSA P-256) that is the cluster's only
 // trust anchor (ca.crt), and one node certificate signed by it, carrying
 // the cluster identity (tls.crt, tls.key). Both are valid from now for
-// validity. r is the randomness (crypto/rand.Reader when nil).
+// validity (at least MinValidity). r is the randomness (crypto/rand.Reader when nil).
 func NewTLSSecret(s *release.Spec, r io.Reader, now time.Time, validity time.Duration) (*TLSSecret, error) {
 	t := s.Distribution.TLS
 	switch {
@@ -40,8 +43,8 @@ func NewTLSSecret(s *release.Spec, r io.Reader, now time.Time, validity time.Dur
 		return nil, s.Errorf("tls", "is not set: there is no certificate Secret to make (set cluster.tls: {secret: NAME})")
 	case t.Issuer != "":
 		return nil, s.Errorf("tls", "issuer %s: cert-manager writes the Secret %s from the bundle's Certificate; relgen secret --tls is for cluster.tls.secret", t.Issuer, t.Secret)
-	case validity <= 0:
-		return nil, fmt.Errorf("validity %s: must be positive", validity)
+	case validity < MinValidity:
+		return nil, fmt.Errorf("validity %s: want at least %s; a shorter one expires before the pods it is made for are rolled out", validity, MinValidity)
 	}
 	if r == nil {
 		r = rand.Reader

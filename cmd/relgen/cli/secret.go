@@ -86,6 +86,6 @@ and roll it out as docs/security.md describes.`,
 	}
 	envFlag(cmd, g, &o.Env, "environment (a key of environments)")
 	cmd.Flags().BoolVar(&o.TLS, "tls", false, "print the TLS distribution Secret (cluster.tls.secret) with a fresh CA and node certificate")
-	cmd.Flags().DurationVar(&o.Validity, "validity", o.Validity, "with --tls: how long the CA and node certificate are valid")
+	cmd.Flags().DurationVar(&o.Validity, "validity", o.Validity, "with --tls: how long the CA and node certificate are valid (at least 1h)")
 	return cmd
 }

@@ -82,3 +82,15 @@ func TestDistributionEnvOverride(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretTLSValidity: --validity below an hour would print
+// certificates that expire before a rollout ends; refused, naming it.
+func TestSecretTLSValidity(t *testing.T) {
+	const secure = "../../../examples/secure/relgen.yaml"
+	for _, v := range []string{"-5h", "0s", "1ns", "59m"} {
+		code, out, errOut := run(t, "secret", "-f", secure, "--env", "staging", "--tls", "--validity", v)
+		if code != 1 || out != "" || !strings.Contains(errOut, "want at least 1h0m0s") {
+			t.Errorf("secret --tls --validity %s: exit %d, stdout %d bytes, stderr %q; want 1, nothing and the minimum", v, code, len(out), errOut)
+		}
+	}
+}
