@@ -477,6 +477,13 @@ func (p *releasePod) cookies(r *Report) []cookieSource {
 				out = append(out, cookieSource{at: where, secret: strings.TrimSuffix(strings.TrimPrefix(p.env[name], "<secret "), ">"), key: name})
 				return
 			}
+			// An envFrom Secret the bundle does not hold may carry it.
+			for _, u := range p.unknownFrom {
+				if key, ok := strings.CutPrefix(name, u.prefix); ok {
+					out = append(out, cookieSource{at: u.at, secret: u.secret, key: key})
+					return
+				}
+			}
 			r.fail(where, "release.cookie", "the cookie variable %s is not set in the pod env", name)
 		case e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil:
 			r.fail(p.envAt[name], "release.cookie", "%s must come from a Secret, not a literal value", name)

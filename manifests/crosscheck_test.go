@@ -73,6 +73,7 @@ func TestCheckBundleFiles(t *testing.T) {
 		"distillery-read-only-root": {
 			`problem: Deployment billing: spec.template.spec.containers[0].env: RELEASE_MUTABLE_DIR "" is not on a writable volume, but the root file system is read-only`,
 		},
+		"envfrom-cookie": nil,
 		"libcluster-api-endpoints": {
 			"warning: ConfigMap chat-config: data[sys.config]: {libcluster, topologies, k8s, config, polling_interval}: libcluster-kubernetes: polling_interval 5 is in milliseconds: the library polls 200 times a second; write 5000 for 5 seconds",
 		},

@@ -40,6 +40,9 @@ type releasePod struct {
 	env    map[string]string
 	envAt  map[string]string
 	envVar map[string]*corev1.EnvVar
+	// unknownFrom are the envFrom Secrets the bundle does not hold: any
+	// variable with their prefix may come from them.
+	unknownFrom []envSource
 	// vmArgs is the mounted vm.args, vmArgsAt where it comes from.
 	vmArgs, vmArgsAt string
 	// distillery: a Distillery boot script reads vm.args; replaces: it
@@ -59,6 +62,11 @@ type releasePod struct {
 	// configText the first -config file's text.
 	discovery  discovery.Delivered
 	configText string
+}
+
+// envSource is an envFrom Secret whose keys the bundle does not show.
+type envSource struct {
+	secret, prefix, at string
 }
 
 // objects indexes a bundle for the checks.
@@ -141,7 +149,11 @@ func (o objects) expandEnv(p *releasePod) {
 		// Secret values stay unknown; their names are known only when the
 		// Secret is in the bundle.
 		if ref := from.SecretRef; ref != nil {
-			if s, ok := o.find("Secret", p.namespace, ref.Name).(*corev1.Secret); ok {
+			s, ok := o.find("Secret", p.namespace, ref.Name).(*corev1.Secret)
+			if !ok {
+				p.unknownFrom = append(p.unknownFrom, envSource{secret: ref.Name, prefix: from.Prefix, at: where})
+			}
+			if ok {
 				for k := range s.Data {
 					p.env[from.Prefix+k], p.envAt[from.Prefix+k] = "<secret "+ref.Name+">", where
 				}
