@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -255,7 +256,7 @@ func (o objects) checkDiscovery(r *Report, p *releasePod) {
 		case u.SRV && p.node != "" && !byName:
 			r.fail(p.nodeAt, "vm_args", "%s connects to the pods' DNS names (SRV targets), but the node's host is %s", u.Strategy, displayed(host))
 		case !u.SRV && !u.API && u.Query.Text != "" && byName:
-			r.fail(p.nodeAt, "vm_args", "%s connects to %s@<pod IP> from DNS A records, but the node's host is the pod's DNS name", u.Strategy, u.Basename.Text)
+			r.fail(p.nodeAt, "vm_args", "%s connects to %s@<pod IP> from DNS A records, but the node's host is the pod's DNS name", u.Strategy, cmp.Or(u.Basename.Text, base))
 		case u.API && u.Mode == "ip" && byName:
 			r.fail(p.nodeAt, "vm_args", "%s (mode ip) connects to %s@<pod IP> from the pods it lists, but the node's host is %s", u.Strategy, u.Basename.Text, displayed(host))
 		case u.API && u.Mode == "hostname" && host == podIP:

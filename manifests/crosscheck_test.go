@@ -74,6 +74,9 @@ func TestCheckBundleFiles(t *testing.T) {
 			`problem: Deployment billing: spec.template.spec.containers[0].env: RELEASE_MUTABLE_DIR "" is not on a writable volume, but the root file system is read-only`,
 		},
 		"envfrom-cookie": nil,
+		"dns-cluster-hostnames": {
+			"problem: StatefulSet shop: spec.template.spec.containers[0].env[3] (RELEASE_NODE): dns_cluster connects to shop@<pod IP> from DNS A records, but the node's host is the pod's DNS name",
+		},
 		"libcluster-api-endpoints": {
 			"warning: ConfigMap chat-config: data[sys.config]: {libcluster, topologies, k8s, config, polling_interval}: libcluster-kubernetes: polling_interval 5 is in milliseconds: the library polls 200 times a second; write 5000 for 5 seconds",
 		},
@@ -83,7 +86,7 @@ func TestCheckBundleFiles(t *testing.T) {
 		},
 	}
 	// Cases whose every finding is listed above: each problem once.
-	exact := []string{"one-cause-once", "port-names", "distillery-replace-os-vars", "distillery-read-only-root", "crlf-dns-cluster"}
+	exact := []string{"one-cause-once", "port-names", "dns-cluster-hostnames", "distillery-replace-os-vars", "distillery-read-only-root", "crlf-dns-cluster"}
 	files, err := filepath.Glob("testdata/check/*.yaml")
 	if err != nil || len(files) != len(want) {
 		t.Fatalf("testdata/check holds %d cases, the test knows %d", len(files), len(want))
