@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -45,7 +48,30 @@ func Render(name, text string, data any) (string, error) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
-		return "", err
+		return "", fieldError(err, data)
 	}
 	return buf.String(), nil
+}
+
+// noField is text/template's "can't evaluate field X in type T", where T
+// is a Go type name the template's author never sees.
+var noField = regexp.MustCompile(`can't evaluate field (\w+) in type .*$`)
+
+// fieldError rewords a missing field as the fields there are; text/template
+// gives no typed error for it.
+func fieldError(err error, data any) error {
+	msg := err.Error()
+	m := noField.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return err
+	}
+	var fields []string
+	if t := reflect.TypeOf(data); t != nil && t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() {
+				fields = append(fields, "."+f.Name)
+			}
+		}
+	}
+	return fmt.Errorf("%s.%s is not a field there (the template data has %s)", msg[:m[0]], msg[m[2]:m[3]], strings.Join(fields, ", "))
 }
