@@ -285,6 +285,7 @@ func TestReadErrors(t *testing.T) {
 		{name: "not text", doc: "\xff\xfe\x00garbage",
 			want: "document 1: not YAML or JSON: "},
 		{name: "separators only", doc: "---\n---\n# nothing\n---\n", want: ""},
+		{name: "byte order mark", doc: "\xef\xbb\xbf# saved on Windows\napiVersion: v1\nkind: Secret\nmetadata: {name: x}\n", want: ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Read(strings.NewReader(tt.doc))

@@ -27,7 +27,12 @@ import (
 // as unstructured objects. Every problem is reported, with its document
 // number.
 func Read(r io.Reader) ([]Object, error) {
-	docs := k8syaml.NewYAMLReader(bufio.NewReader(r))
+	br := bufio.NewReader(r)
+	// A UTF-8 byte order mark, as Windows editors write, is not YAML.
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	docs := k8syaml.NewYAMLReader(br)
 	var out []Object
 	var errs []error
 	for n := 1; ; n++ {

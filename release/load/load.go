@@ -68,6 +68,9 @@ func Bytes(name string, data []byte, opts ...Option) (*release.Config, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// A UTF-8 byte order mark, as Windows editors write, is no content;
+	// the JSON and TOML decoders would refuse it.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	src, err := release.ParseSource(name, data)
 	if err != nil {
 		return nil, err
