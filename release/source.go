@@ -174,10 +174,11 @@ func recordLines(n *yaml.Node, prefix string, src *Source) {
 	}
 }
 
-// EachText calls fn for every value the schema holds as text in a map
-// (env, labels, field_env, resources): its key path as written and its
-// value as parsed, which may be a bool, a number or nil when the file did
-// not quote it.
+// EachText calls fn for every value the schema holds as text, in a map
+// (env, labels, field_env, resources) or as a key of its own
+// (release.version, unless null): its key path as written and its value
+// as parsed, which may be a bool, a number or nil when the file did not
+// quote it.
 func (s *Source) EachText(fn func(path string, value any)) {
 	var walk func(t reflect.Type, raw any, prefix string)
 	walk = func(t reflect.Type, raw any, prefix string) {
@@ -187,6 +188,12 @@ func (s *Source) EachText(fn func(path string, value any)) {
 		m, ok := raw.(map[string]any)
 		if t == reflect.TypeOf(EnvValue{}) && !ok {
 			fn(prefix, raw) // an env entry written as a plain value
+			return
+		}
+		// A text key (release.version) written as something else; an
+		// empty one (null) stays unset.
+		if t.Kind() == reflect.String && raw != nil {
+			fn(prefix, raw)
 			return
 		}
 		if !ok {

@@ -10,8 +10,9 @@ import (
 	"github.com/relgen/relgen/release"
 )
 
-// keptAsWritten refuses a value of env, labels, field_env or resources
-// that the file did not write as text and whose text relgen would change:
+// keptAsWritten refuses a text value (a key such as release.version, or an
+// entry of env, labels, field_env or resources) that the file did not
+// write as text and whose text relgen would change:
 // unquoted, YAML reads true as a boolean (which would become "1"), 010 as
 // the number 8 and null as no value at all. A number whose text is its
 // value (4000, 0.5) is kept as written; anything else must be quoted, and
