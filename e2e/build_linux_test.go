@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -22,7 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/relgen/relgen/cmd/relgen/cli"
 	"github.com/relgen/relgen/manifests"
@@ -94,9 +92,12 @@ type shipped struct {
 // HOME and MIX_HOME and Hex offline: the app has no Hex dependencies
 // (peerage is a local stand-in), so nothing is fetched. Variants whose
 // app sources are the same share one mix release (mixReleases), and
-// images with the same digest are unpacked once (unpacked).
-func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
+// images with the same digest are unpacked once (unpacked), each layer
+// once for all images into runDir/layers. The variant's own files go to
+// runDir/<variant name>.
+func ship(t *testing.T, tl *tools, runDir string, v variant) *shipped {
 	t.Helper()
+	work, layersDir := filepath.Join(runDir, v.name), filepath.Join(runDir, "layers")
 	src := filepath.Join(work, "src")
 	if err := os.CopyFS(src, os.DirFS("testdata")); err != nil {
 		t.Fatalf("copying the fixture: %v", err)
@@ -139,14 +140,15 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	layoutDir := filepath.Join(work, "oci")
 	if v.noLibcrypto {
 		// The ABI check refuses the base before anything is packed.
-		var out, errOut bytes.Buffer
-		code := cli.Execute(t.Context(), []string{"build", "-f", s.config, "--push=false", "--skip-build", "--set", "image.abi_check=true"}, &out, &errOut)
-		if want := "/priv/lib/crypto.so needs libcrypto.so.3; Debian packages ["; code == 0 || !strings.Contains(errOut.String(), want) {
-			t.Fatalf("relgen build on a base without libssl3: exit %d, stderr:\n%s\nwant a failure saying %q", code, errOut.String(), want)
+		relgenBuilds.Lock()
+		_, errOut, err := relgenBinary(t.Context(), tl, "build", "-f", s.config, "--push=false", "--skip-build", "--set", "image.abi_check=true")
+		relgenBuilds.Unlock()
+		if want := "/priv/lib/crypto.so needs libcrypto.so.3; Debian packages ["; err == nil || !strings.Contains(string(errOut), want) {
+			t.Fatalf("relgen build on a base without libssl3: %v, stderr:\n%s\nwant a failure saying %q", err, errOut, want)
 		}
 	}
 	start = time.Now()
-	ref, stderr := relgenBuild(t, s.config, layoutDir)
+	ref, stderr := relgenBuild(t, tl, s.config, layoutDir)
 	s.ref = strings.TrimSpace(string(ref))
 	// relgen build warns when build-time config would win over the file
 	// route (the broken build-time-config case), and only then.
@@ -157,7 +159,7 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	buildTook := time.Since(start)
 	start = time.Now()
 	img, first, err := unpacked.do(s.ref, func() (*unpackedImage, error) {
-		return unpackImage(t.Context(), layoutDir, s.ref, filepath.Join(work, "rootfs"))
+		return unpackImage(t.Context(), tl, layoutDir, s.ref, layersDir)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -165,8 +167,8 @@ func ship(t *testing.T, tl *tools, work string, v variant) *shipped {
 	t.Logf("%s: mix release %s in %.1fs, relgen build in %.1fs, image %s %s in %.1fs", v.name,
 		map[bool]string{true: "built", false: "copied"}[built], mixTook.Seconds(), buildTook.Seconds(),
 		s.ref, map[bool]string{true: "unpacked", false: "shared"}[first], time.Since(start).Seconds())
-	if _, err := os.Lstat(filepath.Join(img.dir, img.config.WorkingDir, "releases", "COOKIE")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the image holds releases/COOKIE (stat: %v); the cookie must only come from the Secret", err)
+	if p := img.path(filepath.Join(img.config.WorkingDir, "releases", "COOKIE")); p != "" {
+		t.Errorf("the image holds releases/COOKIE (%s); the cookie must only come from the Secret", p)
 	}
 	s.image = img
 	return s
@@ -348,15 +350,35 @@ func decode(t *testing.T, what string, yaml []byte) []manifests.Object {
 	return objs
 }
 
-// unpackedImage is an image's root filesystem and config on the host.
+// unpackedImage is an image as a node's container runtime keeps it: each
+// layer unpacked once into a directory of its own (shared by every image
+// with that layer, as containerd's overlayfs snapshotter shares them),
+// and the image config. A container's root is an overlay of the layers.
 type unpackedImage struct {
-	dir    string
+	// layers are the layer directories, the top layer first (the order
+	// of overlayfs's lowerdir).
+	layers []string
 	config v1.Config
 }
 
+// path is where the file name (absolute in the image) is on the host:
+// in the topmost layer that has it, as the overlay shows it (the layers
+// hold no whiteouts; unpackLayer refuses them). It returns "" when no
+// layer has it.
+func (u *unpackedImage) path(name string) string {
+	for _, dir := range u.layers {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
 // unpackImage reads the image ref (repository@sha256:...) from an OCI
-// layout, as a node pulls it by digest, and flattens its layers into dst.
-func unpackImage(ctx context.Context, layoutDir, ref, dst string) (*unpackedImage, error) {
+// layout, as a node pulls it by digest, and unpacks each of its layers
+// that is not unpacked yet into layersDir.
+func unpackImage(ctx context.Context, tl *tools, layoutDir, ref, layersDir string) (*unpackedImage, error) {
 	d, err := name.NewDigest(ref)
 	if err != nil {
 		return nil, fmt.Errorf("image %q is not pinned by digest: %w", ref, err)
@@ -380,82 +402,61 @@ func unpackImage(ctx context.Context, layoutDir, ref, dst string) (*unpackedImag
 	if err != nil {
 		return nil, err
 	}
-	rc := mutate.Extract(img)
-	defer func() { _ = rc.Close() }()
-	if err := untar(ctx, rc, dst); err != nil {
-		return nil, fmt.Errorf("unpacking %s: %w", ref, err)
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
 	}
-	return &unpackedImage{dir: dst, config: cf.Config}, nil
+	u := &unpackedImage{config: cf.Config}
+	for _, l := range slices.Backward(layers) {
+		digest, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		dir, _, err := unpackedLayers.do(digest.String(), func() (string, error) {
+			dir := filepath.Join(layersDir, digest.Hex)
+			return dir, unpackLayer(ctx, tl, l, dir)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("unpacking layer %s of %s: %w", digest, ref, err)
+		}
+		u.layers = append(u.layers, dir)
+	}
+	return u, nil
 }
 
-func untar(ctx context.Context, r io.Reader, dst string) error {
+// unpackLayer extracts layer into dst with tar (as root: owners, modes
+// and hard links as in the layer), from its gzip stream when it is one.
+// A whiteout would need the overlay's own format, which the images relgen
+// builds never need; one fails the test rather than being ignored.
+func unpackLayer(ctx context.Context, tl *tools, layer v1.Layer, dst string) error {
+	mt, err := layer.MediaType()
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	tr := tar.NewReader(r)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rel := filepath.Clean(strings.TrimPrefix(hdr.Name, "/"))
-		if !filepath.IsLocal(rel) {
-			if rel == "." {
-				continue
-			}
-			return fmt.Errorf("%s: path outside the root", hdr.Name)
-		}
-		p := filepath.Join(dst, rel)
-		mode := hdr.FileInfo().Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			if err := os.Symlink(hdr.Linkname, p); err != nil {
-				return err
-			}
-			if err := os.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
-				return err
-			}
-			continue
-		case tar.TypeLink:
-			if err := os.Link(filepath.Join(dst, filepath.Clean(hdr.Linkname)), p); err != nil {
-				return err
-			}
-			continue
-		default:
-			return fmt.Errorf("%s: unexpected tar entry type %q", hdr.Name, hdr.Typeflag)
-		}
-		if err := os.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
-			return err
-		}
-		if err := os.Chmod(p, mode); err != nil {
-			return err
-		}
+	args := []string{"-x", "-p", "--numeric-owner", "-f", "-", "-C", dst}
+	open := layer.Uncompressed
+	if mt == types.OCILayer || mt == types.DockerLayer {
+		open, args = layer.Compressed, append([]string{"-z"}, args...)
 	}
+	rc, err := open()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rc.Close() }()
+	cmd := exec.CommandContext(ctx, tl.tar, args...)
+	cmd.Stdin = rc
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("tar %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".wh.") {
+			return fmt.Errorf("%s: whiteouts are not simulated", strings.TrimPrefix(p, dst))
+		}
+		return err
+	})
 }
 
 // onceEach runs a function once per key: the first caller runs it, later
@@ -500,18 +501,58 @@ var mixReleases onceEach[string]
 // once for all its pods; pods only read it.
 var unpacked onceEach[*unpackedImage]
 
+// unpackedLayers holds each layer's directory once, by digest.
+var unpackedLayers onceEach[string]
+
 // relgenBuilds lets one relgen build run at a time (relgenBuild).
 var relgenBuilds sync.Mutex
 
 // relgenBuild runs relgen build into an OCI layout, one build at a time:
-// the first build of a base fills the shared layer cache (a minute under
-// -race), after which a build on the same base takes a fraction of a
-// second; side by side, two subtests would each build the base.
-func relgenBuild(t *testing.T, config, layoutDir string) (stdout, stderr []byte) {
+// the first build of a base fills the shared layer cache, after which a
+// build on the same base takes a fraction of a second; side by side, two
+// subtests would each build the base.
+func relgenBuild(t *testing.T, tl *tools, config, layoutDir string) (stdout, stderr []byte) {
 	t.Helper()
 	relgenBuilds.Lock()
 	defer relgenBuilds.Unlock()
-	return relgenRun(t, "build", "-f", config, "--push=false", "--oci-layout", layoutDir)
+	stdout, stderr, err := relgenBinary(t.Context(), tl, "build", "-f", config, "--push=false", "--oci-layout", layoutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stderr) > 0 {
+		t.Logf("relgen build:\n%s", stderr)
+	}
+	return stdout, stderr
+}
+
+// relgenBinary runs the relgen binary buildRelgen made, as a user runs
+// it, and returns its stdout and stderr; err says how it failed.
+func relgenBinary(ctx context.Context, tl *tools, args ...string) (stdout, stderr []byte, err error) {
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, tl.relgen, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.Bytes(), errOut.Bytes(), fmt.Errorf("relgen %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes(), errOut.Bytes(), nil
+}
+
+// buildRelgen builds the relgen command of this module into dir, without
+// the race detector, for relgen build: building a base from Debian
+// packages is xz decoding and gzip compression, which -race makes about
+// ten times slower (most of the test's CPU time on a 2-core machine).
+// relgen's other commands, cheap, run in-process; the image code's
+// concurrency is raced by its own tests (release/image, examples). It
+// runs before the test points XDG_CACHE_HOME elsewhere, so that go build
+// uses the user's build cache.
+func buildRelgen(t *testing.T, tl *tools, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "relgen")
+	cmd := exec.CommandContext(t.Context(), tl.goCmd, "build", "-o", bin, "github.com/relgen/relgen/cmd/relgen")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build relgen: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // buildRelease puts app's release in app/_build/prod/rel/<name>: built

@@ -147,7 +147,10 @@ func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateS
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
 	}
-	passwd, _ := os.ReadFile(filepath.Join(c.image.dir, "etc", "passwd")) // none: HOME is /
+	var passwd []byte
+	if p := c.image.path("/etc/passwd"); p != "" {
+		passwd, _ = os.ReadFile(p) // none: HOME is /
+	}
 	proc, err := containerProcess(c.image.config, string(passwd), spec, ctr, env, hostname)
 	if err != nil {
 		c.t.Fatalf("pod %s: %v", name, err)
@@ -166,7 +169,7 @@ func (c *cluster) newPod(api *apiObjects, owner string, tmpl corev1.PodTemplateS
 	}
 	return &pod{
 		t: c.t, tools: c.tools, name: name, hostname: hostname, host: host, spec: *spec, netns: netns, ip: ip, dir: dir, labels: labels,
-		image: c.image.dir, mounts: append(mounts, vols...), proc: proc, log: &logBuffer{},
+		image: c.image.layers, mounts: append(mounts, vols...), proc: proc, log: &logBuffer{},
 	}
 }
 

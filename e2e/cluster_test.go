@@ -61,6 +61,7 @@ var (
 func TestCluster(t *testing.T) {
 	tl := requireTools(t)
 	work := t.TempDir()
+	tl.relgen = buildRelgen(t, tl, work)
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
 	// A variant is shipped once, by the first subtest that needs it;
@@ -69,7 +70,7 @@ func TestCluster(t *testing.T) {
 	shipOnce := func(t *testing.T, v variant) *shipped {
 		t.Helper()
 		s, _, _ := shipments.do(v.name, func() (*shipped, error) {
-			return ship(t, tl, filepath.Join(work, v.name), v), nil
+			return ship(t, tl, work, v), nil
 		})
 		if s == nil {
 			t.Fatalf("%s: shipping the release failed in another subtest", v.name)
@@ -637,6 +638,8 @@ func requireTools(t *testing.T) *tools {
 		erl:     look("erl", "erlang-nox"),
 		mix:     look("mix", "elixir"),
 		kubectl: look("kubectl", "kubectl"),
+		tar:     look("tar", "tar"),
+		goCmd:   look("go", "golang-go"),
 	}
 	look("apt-get", "apt") // relgen build fetches the base's packages with it
 	if len(missing) == 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +22,11 @@ import (
 
 // tools are the programs the simulation runs, resolved once.
 type tools struct {
-	ip, dnsmasq, nsenter, ss, mix, erl, kubectl string
+	ip, dnsmasq, nsenter, ss, mix, erl, kubectl, tar, goCmd string
 	// self is this test binary, re-executed as the container runtime.
 	self string
+	// relgen is the relgen command, built for the test (buildRelgen).
+	relgen string
 }
 
 // pod is one simulated pod: a network namespace that outlives its
@@ -45,7 +48,7 @@ type pod struct {
 	ip     string
 	dir    string
 	labels map[string]string
-	image  string
+	image  []string // the image's layer directories, top first
 	mounts []mountSpec
 	proc   *process
 	log    *logBuffer
@@ -82,7 +85,9 @@ func (p *pod) start() {
 	if err := os.Mkdir(scratch, 0o700); err != nil {
 		p.t.Fatal(err)
 	}
-	spec, err := json.Marshal(runtimeSpec{Image: p.image, Scratch: scratch, Hostname: p.hostname, Mounts: p.mounts, Process: *p.proc})
+	proc := *p.proc
+	proc.Env = harnessEnv(proc.Env)
+	spec, err := json.Marshal(runtimeSpec{Layers: p.image, Scratch: scratch, Hostname: p.hostname, Mounts: p.mounts, Process: proc})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func (p *pod) exec(ctx context.Context, argv ...string) (string, error) {
 		"--setgid", strconv.Itoa(int(p.proc.GID)), "--setuid", strconv.Itoa(int(p.proc.UID)),
 		"--", "/usr/bin/env", "-i",
 	}
-	args = append(args, p.proc.Env...)
+	args = append(args, harnessEnv(p.proc.Env)...)
 	args = append(args, argv...)
 	cmd := exec.CommandContext(ctx, p.tools.nsenter, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -182,6 +187,28 @@ func (p *pod) exec(ctx context.Context, argv ...string) (string, error) {
 	// Distillery's rpc prints the expression's value after its output
 	// (mix's prints nothing); the callers read the output.
 	return strings.TrimSuffix(strings.TrimSpace(stdout.String()), "\n:ok"), nil
+}
+
+// beamFlags are emulator flags the simulated runtime adds to every VM in
+// a pod (the node, and the VMs of rpc and preStop commands) through
+// ERL_ZFLAGS, which relgen's bundle never sets: a scheduler with no work
+// sleeps at once instead of busy-waiting. On a small shared machine,
+// with a dozen VMs up at once and more booting, the spinning of idle
+// schedulers takes CPU from the VMs that have work, slowing every boot
+// and poll of the test; in a real pod with its own cores it would cost
+// nothing. Nothing the test checks depends on it.
+const beamFlags = "+sbwt none +sbwtdcpu none +sbwtdio none"
+
+// harnessEnv is env with beamFlags added to ERL_ZFLAGS.
+func harnessEnv(env []string) []string {
+	out := slices.Clone(env)
+	for i, kv := range out {
+		if v, ok := strings.CutPrefix(kv, "ERL_ZFLAGS="); ok {
+			out[i] = "ERL_ZFLAGS=" + strings.TrimSpace(v+" "+beamFlags)
+			return out
+		}
+	}
+	return append(out, "ERL_ZFLAGS="+beamFlags)
 }
 
 // helperEnv is the environment of the test binary re-executed as a

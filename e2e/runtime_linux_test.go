@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,8 +21,8 @@ const podHelperArg = "relgen-e2e-pod"
 
 // runtimeSpec is everything podHelper needs, written as JSON by the test.
 type runtimeSpec struct {
-	// Image is the unpacked image root filesystem on the host.
-	Image string
+	// Layers are the image's unpacked layers on the host, top first.
+	Layers []string
 	// Scratch is an empty host directory; podHelper mounts a tmpfs on it
 	// (in the container's mount namespace only) for the root filesystem.
 	Scratch  string
@@ -96,19 +93,17 @@ func runContainer(args []string) error {
 }
 
 // rootfs assembles the container's root: a read-only overlay of the
-// mount points (created here, as runc creates them) over the image's own
-// root filesystem, base included; nothing of the host's root is visible,
-// so the release runs on the image's loader and libraries alone.
-// Overlayfs refuses a lower layer below another one on the same
-// filesystem, so the image is copied into a tmpfs first.
+// mount points (created here, as runc creates them) over the image's
+// layers, base included, as containerd's overlayfs snapshotter stacks
+// them; nothing of the host's root is visible, so the release runs on the
+// image's loader and libraries alone. The layers are shared by every
+// container that runs them and never written: only the tmpfs holds what
+// a container writes.
 func rootfs(s *runtimeSpec) (string, error) {
 	if err := syscall.Mount("tmpfs", s.Scratch, "tmpfs", 0, "mode=0700"); err != nil {
 		return "", fmt.Errorf("scratch tmpfs: %w", err)
 	}
-	image, points, root := filepath.Join(s.Scratch, "image"), filepath.Join(s.Scratch, "mountpoints"), filepath.Join(s.Scratch, "root")
-	if err := copyTree(s.Image, image); err != nil {
-		return "", fmt.Errorf("copying the image: %w", err)
-	}
+	points, root := filepath.Join(s.Scratch, "mountpoints"), filepath.Join(s.Scratch, "root")
 	for _, dir := range []string{points, root} {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return "", err
@@ -119,7 +114,7 @@ func rootfs(s *runtimeSpec) (string, error) {
 			return "", err
 		}
 	}
-	opts := "lowerdir=" + points + ":" + image
+	opts := "lowerdir=" + strings.Join(append([]string{points}, s.Layers...), ":")
 	flags := uintptr(syscall.MS_RDONLY)
 	if !s.Process.ReadOnlyRoot {
 		upper, work := filepath.Join(s.Scratch, "upper"), filepath.Join(s.Scratch, "work")
@@ -267,69 +262,4 @@ func lookPath(cmd string, env []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: not found on the container's PATH", cmd)
-}
-
-// copyTree copies a directory tree with modes and owners.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return errors.New("no ownership information")
-		}
-		switch {
-		case d.IsDir():
-			if err := os.Mkdir(target, 0o700); err != nil {
-				return err
-			}
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(link, target); err != nil {
-				return err
-			}
-			return os.Lchown(target, int(st.Uid), int(st.Gid))
-		case d.Type().IsRegular():
-			if err := copyFile(p, target); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("%s: unexpected file type %s", p, d.Type())
-		}
-		if err := os.Lchown(target, int(st.Uid), int(st.Gid)); err != nil {
-			return err
-		}
-		// Chmod, because the mode given at creation is filtered by umask.
-		return os.Chmod(target, fi.Mode().Perm()|fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = in.Close() }()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		_ = out.Close()
-		return err
-	}
-	return out.Close()
 }
