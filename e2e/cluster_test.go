@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,19 +80,22 @@ func TestCluster(t *testing.T) {
 		return s
 	}
 	// Every subtest has its own network namespaces, DNS server and
-	// directories, so they run in parallel; clusterSlots (and go test's
-	// -parallel, GOMAXPROCS by default) bound how many at once, so that
-	// BEAM boots stay well inside the waits on a small machine.
-	slots := make(chan struct{}, clusterSlots)
-	parallel := func(t *testing.T) {
-		t.Parallel()
+	// directories, so they run side by side, clusterSlots() at a time,
+	// each started in a goroutine of its own (t.Run may be called from
+	// several at once); the loops start them in order, variants first.
+	slots := make(chan struct{}, clusterSlots())
+	var running sync.WaitGroup
+	run := func(name string, f func(t *testing.T)) {
 		slots <- struct{}{}
-		t.Cleanup(func() { <-slots })
+		running.Go(func() {
+			defer func() { <-slots }()
+			t.Run(name, f)
+		})
 	}
+	defer running.Wait()
 
 	for _, v := range clusterVariants {
-		t.Run(v.name, func(t *testing.T) {
-			parallel(t)
+		run(v.name, func(t *testing.T) {
 			sc := newScenario(t, tl, shipOnce(t, v), broken{})
 			report, err := sc.lifecycle()
 			if err != nil {
@@ -101,8 +106,7 @@ func TestCluster(t *testing.T) {
 	}
 
 	for _, b := range brokenBundles {
-		t.Run("broken/"+b.name, func(t *testing.T) {
-			parallel(t)
+		run("broken/"+b.name, func(t *testing.T) {
 			sc := newScenario(t, tl, shipOnce(t, b.variant), b)
 			_, err := sc.lifecycle()
 			if err == nil {
@@ -120,8 +124,23 @@ func TestCluster(t *testing.T) {
 	}
 }
 
-// clusterSlots is how many simulated clusters run at once.
-const clusterSlots = 3
+// clusterSlots is how many simulated clusters run at once: four, or
+// fewer when go test's -parallel says so. A cluster spends most of its
+// time waiting (discovery intervals, the preStop sleep, the Job's
+// sleep); four use about one core of a 2-core machine, which leaves room
+// for the other packages' tests that go test runs meanwhile. go test's
+// own default, GOMAXPROCS (two there), would double the wall time.
+func clusterSlots() int {
+	n := 4
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "test.parallel" {
+			if p, err := strconv.Atoi(f.Value.String()); err == nil && p > 0 {
+				n = min(n, p)
+			}
+		}
+	})
+	return n
+}
 
 // broken is a bundle broken on purpose, and what its failure must say.
 type broken struct {

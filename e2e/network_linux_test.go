@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The cluster network of the simulation: a "node" network namespace with
@@ -30,7 +33,6 @@ const (
 	subnet   = "10.213.0"
 	gateway  = subnet + ".1"
 	dnsPort  = "53"
-	netHelp  = "relgen-e2e-net"
 	ipBridge = "br0"
 )
 
@@ -208,36 +210,92 @@ func (n *network) stopDNS() {
 // lookup asks the cluster DNS server, from the node namespace, for the A
 // records of name and the targets of its SRV records, each sorted.
 func (n *network) lookup(ctx context.Context, name string) (ips, srvTargets []string, err error) {
-	out, err := n.helper(ctx, "dns", gateway+":"+dnsPort, name)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return n.dial(ctx, network, gateway+":"+dnsPort)
+	}}
+	ips, err = r.LookupHost(ctx, name+".")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("dns %s: %w", name, err)
 	}
-	a, srv, _ := strings.Cut(out, "\n")
-	return strings.Fields(a), strings.Fields(srv), nil
+	slices.Sort(ips)
+	// The bare name, as libcluster's DNSSRV and dns_cluster ask it.
+	_, srvs, err := r.LookupSRV(ctx, "", "", name+".")
+	if err != nil {
+		return nil, nil, fmt.Errorf("SRV %s: %w", name, err)
+	}
+	for _, s := range srvs {
+		srvTargets = append(srvTargets, strings.TrimSuffix(s.Target, "."))
+	}
+	slices.Sort(srvTargets)
+	return ips, slices.Compact(srvTargets), nil
 }
 
 // httpGet runs an HTTP GET from the node namespace, as kubelet's probes
-// do, and returns the status code.
+// do (one second timeout), and returns the status code.
 func (n *network) httpGet(ctx context.Context, url string) (string, error) {
-	return n.helper(ctx, "http", url)
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: n.dial, DisableKeepAlives: true}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("http %s: %w", url, err)
+	}
+	_ = resp.Body.Close()
+	return strconv.Itoa(resp.StatusCode), nil
 }
 
 func (n *network) tcpConnect(ctx context.Context, addr string) error {
-	_, err := n.helper(ctx, "tcp", addr)
-	return err
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	conn, err := n.dial(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("tcp %s: %w", addr, err)
+	}
+	return conn.Close()
 }
 
-func (n *network) helper(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, n.tools.ip, append([]string{"netns", "exec", n.hostNS, n.tools.self, netHelp}, args...)...)
-	cmd.Env = helperEnv
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+// dial opens a connection from the node namespace, as kubelet's probes
+// and a pod's resolver do: the socket is made on a thread that has
+// entered the namespace (a socket stays in the namespace it was made in),
+// which then returns to the test's own. Go never starts new threads from
+// a locked thread, so no other goroutine ever runs in the namespace.
+func (n *network) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	runtime.LockOSThread()
+	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		return "", fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		runtime.UnlockOSThread()
+		return nil, err
 	}
-	return strings.TrimSpace(string(out)), nil
+	defer func() { _ = self.Close() }()
+	ns, err := os.Open(filepath.Join("/run/netns", n.hostNS))
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, err
+	}
+	defer func() { _ = ns.Close() }()
+	if err := setns(ns); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("entering network namespace %s: %w", n.hostNS, err)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if rerr := setns(self); rerr != nil {
+		// The thread stays in the pod network: keep it locked, so that
+		// it ends with this goroutine.
+		if conn != nil {
+			_ = conn.Close()
+		}
+		return nil, fmt.Errorf("returning from network namespace %s: %w", n.hostNS, rerr)
+	}
+	runtime.UnlockOSThread()
+	return conn, err
 }
+
+func setns(f *os.File) error { return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET) }
 
 func (n *network) close() {
 	n.stopDNS()
@@ -250,61 +308,4 @@ func (n *network) close() {
 			n.t.Errorf("deleting network namespace %s: %v\n%s", ns, err, out)
 		}
 	}
-}
-
-// netHelper runs in the node namespace: dns SERVER NAME (the A records
-// on one line, the SRV targets on the next), http URL or tcp ADDR, with
-// a kubelet-like one second timeout.
-func netHelper(args []string) int {
-	if err := netCheck(args); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
-}
-
-func netCheck(args []string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	switch {
-	case len(args) == 3 && args[0] == "dns":
-		r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "udp", args[1])
-		}}
-		ips, err := r.LookupHost(ctx, args[2]+".")
-		if err != nil {
-			return err
-		}
-		slices.Sort(ips)
-		// The bare name, as libcluster's DNSSRV and dns_cluster ask it.
-		_, srvs, err := r.LookupSRV(ctx, "", "", args[2]+".")
-		if err != nil {
-			return fmt.Errorf("SRV %s: %w", args[2], err)
-		}
-		var targets []string
-		for _, s := range srvs {
-			targets = append(targets, strings.TrimSuffix(s.Target, "."))
-		}
-		slices.Sort(targets)
-		fmt.Println(strings.Join(ips, " "))
-		fmt.Println(strings.Join(slices.Compact(targets), " "))
-		return nil
-	case len(args) == 2 && args[0] == "http":
-		c := &http.Client{Timeout: time.Second}
-		resp, err := c.Get(args[1])
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
-		fmt.Println(resp.StatusCode)
-		return nil
-	case len(args) == 2 && args[0] == "tcp":
-		conn, err := net.DialTimeout("tcp", args[1], time.Second)
-		if err != nil {
-			return err
-		}
-		return conn.Close()
-	}
-	return errors.New("usage: dns SERVER NAME | http URL | tcp ADDR")
 }
