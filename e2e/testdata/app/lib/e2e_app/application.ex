@@ -18,7 +18,7 @@ defmodule E2eApp.Application do
       end
 
     children =
-      [{E2eApp.HTTP, port}] ++
+      [E2eApp.NodeLog, {E2eApp.HTTP, port}] ++
         libcluster ++
         [{DNSCluster, query: Application.get_env(:e2e_app, :dns_cluster_query) || :ignore}]
 

@@ -1,0 +1,21 @@
+defmodule E2eApp.NodeLog do
+  @moduledoc false
+  # Prints every change of the node's visible connections to stdout, so
+  # the test reads from the pod log whether a node ever connected, even
+  # for a moment between two looks at Node.list().
+  use GenServer
+
+  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+
+  @impl true
+  def init(nil) do
+    :ok = :net_kernel.monitor_nodes(true)
+    {:ok, nil}
+  end
+
+  @impl true
+  def handle_info({event, node}, state) when event in [:nodeup, :nodedown] do
+    IO.puts("#{event} #{node}")
+    {:noreply, state}
+  end
+end
