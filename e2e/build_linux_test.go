@@ -204,6 +204,9 @@ func distilleryLayout(t *testing.T, dir, standIn string) {
 	}
 }
 
+// discoveryInterval is cluster.interval: how often discovery polls DNS.
+const discoveryInterval = time.Second
+
 // jobReport starts the line the migrate Job prints.
 const jobReport = "migrate ran on "
 
@@ -240,7 +243,7 @@ cluster:
   discovery: ` + v.strategy() + `
   discovery_config: ` + v.route + `
   headless_service: e2e-app-peers
-  interval: 1s` + podIPEnv + `
+  interval: ` + discoveryInterval.String() + podIPEnv + `
 deployment:
   port: 8000
   health_path: /healthz

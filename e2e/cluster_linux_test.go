@@ -501,6 +501,14 @@ func (c *cluster) meshed(ctx context.Context, pods []*pod) error {
 // fixed sleeps, only a short pause between attempts. On timeout the error
 // carries the last failure and what diagnose finds.
 func (c *cluster) await(timeout time.Duration, what string, check func(ctx context.Context) error) error {
+	return c.awaitEvery(timeout, 250*time.Millisecond, what, check)
+}
+
+// awaitEvery is await with pause between attempts. The checks that ask
+// every node for its Node.list() pause a discovery interval, the time
+// the answer needs to change, because each attempt boots an rpc VM per
+// pod.
+func (c *cluster) awaitEvery(timeout, pause time.Duration, what string, check func(ctx context.Context) error) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithDeadline(c.t.Context(), deadline.Add(15*time.Second))
@@ -523,7 +531,7 @@ func (c *cluster) await(timeout time.Duration, what string, check func(ctx conte
 		select {
 		case <-c.t.Context().Done():
 			return c.t.Context().Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }

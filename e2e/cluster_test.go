@@ -337,7 +337,7 @@ func (sc *scenario) lifecycle() (string, error) {
 	}
 	first := slices.Clone(c.pods)
 	sc.step("%d pods started and ready", len(first))
-	if err := c.await(sc.patience, fmt.Sprintf("the %d nodes connect", len(first)), func(ctx context.Context) error {
+	if err := c.awaitEvery(sc.patience, discoveryInterval, fmt.Sprintf("the %d nodes connect", len(first)), func(ctx context.Context) error {
 		return c.meshed(ctx, first)
 	}); err != nil {
 		return "", err
@@ -364,7 +364,7 @@ func (sc *scenario) lifecycle() (string, error) {
 	if err := c.launch(good[len(good)-1:]); err != nil {
 		return "", err
 	}
-	if err := c.await(sc.patience, "after scaling up, every node sees the others", func(ctx context.Context) error {
+	if err := c.awaitEvery(sc.patience, discoveryInterval, "after scaling up, every node sees the others", func(ctx context.Context) error {
 		return c.meshed(ctx, good)
 	}); err != nil {
 		return "", err
@@ -420,7 +420,7 @@ func (sc *scenario) bounce(good []*pod, victim *pod, how string, stop func(*pod)
 		return err
 	}
 	rest := slices.DeleteFunc(slices.Clone(good), func(p *pod) bool { return p == victim })
-	if err := c.await(30*time.Second, fmt.Sprintf("the others drop the node %s", how), func(ctx context.Context) error {
+	if err := c.awaitEvery(30*time.Second, discoveryInterval, fmt.Sprintf("the others drop the node %s", how), func(ctx context.Context) error {
 		return c.meshed(ctx, rest)
 	}); err != nil {
 		return err
@@ -429,7 +429,7 @@ func (sc *scenario) bounce(good []*pod, victim *pod, how string, stop func(*pod)
 	if err := c.waitReady(victim, time.Minute); err != nil {
 		return err
 	}
-	if err := c.await(sc.patience, fmt.Sprintf("the node %s rejoins", how), func(ctx context.Context) error {
+	if err := c.awaitEvery(sc.patience, discoveryInterval, fmt.Sprintf("the node %s rejoins", how), func(ctx context.Context) error {
 		return c.meshed(ctx, good)
 	}); err != nil {
 		return err
