@@ -10,6 +10,10 @@ defmodule E2eApp.NodeLog do
   @impl true
   def init(nil) do
     :ok = :net_kernel.monitor_nodes(true)
+    # Discovery starts with its own application, before this one, and may
+    # have connected nodes already (one that connects meanwhile is printed
+    # twice).
+    for node <- Node.list(), do: IO.puts("nodeup #{node}")
     {:ok, nil}
   end
 
