@@ -11,7 +11,7 @@ build:
 
 # go test -race ./..., through hack/testreport: the usual output, then every
 # skipped test with its reason and the slowest tests. The e2e package alone
-# builds its images and runs sixteen simulated clusters, four at a
+# builds its images and runs eighteen simulated clusters, four at a
 # time: minutes on a loaded machine, beyond go test's default 10m.
 test:
 	$(GO) run ./hack/testreport -race -timeout 30m ./...
