@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +25,8 @@ import (
 	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/release/image"
+	"github.com/relgen/relgen/release/image/deb"
+	"github.com/relgen/relgen/release/load"
 )
 
 // relgen runs the CLI and returns stdout, failing the test on a non-zero
@@ -34,6 +38,34 @@ func relgen(t *testing.T, args ...string) string {
 		t.Fatalf("relgen %s: exit %d:\n%s", strings.Join(args, " "), code, stderr.String())
 	}
 	return stdout.String()
+}
+
+// build runs the relgen binary bin with args, in the test's environment,
+// and returns its exit code, stdout and stderr.
+func build(t *testing.T, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"build"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String(), errOut.String()
+	case err != nil:
+		t.Fatalf("relgen build %s: %v", strings.Join(args, " "), err)
+	}
+	return 0, out.String(), errOut.String()
+}
+
+// mustBuild is build that fails the test on a non-zero exit.
+func mustBuild(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := build(t, bin, args...)
+	if code != 0 {
+		t.Fatalf("relgen build %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return stdout
 }
 
 // copyTree copies the example project (without build output) to dst, so
@@ -68,35 +100,50 @@ func copyTree(t *testing.T, src, dst string) {
 // from Debian packages (two builds from a clean slate give one digest),
 // pushes it to a registry, and the staging and prod bundles both run
 // exactly that digest. A base without a library ERTS needs is refused.
+//
+// The builds run a relgen binary built without -race (testutil.Relgen):
+// unpacking 25 Debian packages three times is minutes under the race
+// detector and seconds without it. The same code runs under -race in the
+// package tests (release/image, release/image/deb, cmd/relgen/cli) and in
+// the e2e's in-process builds on this very package list.
 func TestHelloBuild(t *testing.T) {
 	tool(t, "mix")
 	tool(t, "apt-get") // the base's Debian packages
 	if testing.Short() {
 		t.Skip("builds a release with mix")
 	}
+	bin := testutil.Relgen(t)
 	project := t.TempDir()
 	copyTree(t, "hello", project)
 	cfg := filepath.Join(project, "relgen.yaml")
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("MIX_HOME", filepath.Join(home, "mix"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	// The packages are fetched once a run (testutil.Shared) and put into
+	// each build's user cache, where relgen build finds them.
+	debs := helloDebs(t, cfg)
 
 	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(s.Close)
 	repo := strings.TrimPrefix(s.URL, "http://") + "/acme/hello"
 
+	cache := filepath.Join(home, "cache")
+	t.Setenv("XDG_CACHE_HOME", cache)
+	testutil.LinkInto(t, filepath.Join(cache, "relgen", "debs"), debs)
 	layout1, record := filepath.Join(project, "image1"), filepath.Join(project, "build.json")
-	first := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--push=false", "--oci-layout", layout1))
+	first := strings.TrimSpace(mustBuild(t, bin, "-f", cfg, "--push=false", "--oci-layout", layout1))
 
-	// A second build from a clean slate: new _build, new layer cache.
+	// A second build from a clean slate: new _build, new base and layer
+	// caches.
 	if err := os.RemoveAll(filepath.Join(project, "_build")); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache2"))
+	cache = filepath.Join(home, "cache2")
+	t.Setenv("XDG_CACHE_HOME", cache)
+	testutil.LinkInto(t, filepath.Join(cache, "relgen", "debs"), debs)
 	sbomFile := filepath.Join(project, "hello.spdx.json")
-	pushed := strings.TrimSpace(relgen(t, "build", "-f", cfg, "--set", "image.repository="+repo, "--record", record, "--sbom", sbomFile))
+	pushed := strings.TrimSpace(mustBuild(t, bin, "-f", cfg, "--set", "image.repository="+repo, "--record", record, "--sbom", sbomFile))
 
 	_, d1, _ := strings.Cut(first, "@")
 	_, d2, _ := strings.Cut(pushed, "@")
@@ -122,13 +169,14 @@ func TestHelloBuild(t *testing.T) {
 		t.Errorf("entrypoint+cmd = %q, want /app/bin/hello start", got)
 	}
 	// The base is Debian's packages, and scanners can see them.
-	status := testutil.ImageFile(t, img, "var/lib/dpkg/status")
+	files := testutil.ImageFiles(t, img, "var/lib/dpkg/status", "etc/passwd")
+	status := files["var/lib/dpkg/status"]
 	for _, pkg := range []string{"libc6", "libtinfo6", "libstdc++6", "coreutils"} {
 		if !strings.Contains(status, "Package: "+pkg+"\nStatus: install ok installed\n") {
 			t.Errorf("dpkg status lacks %s:\n%s", pkg, status)
 		}
 	}
-	if passwd := testutil.ImageFile(t, img, "etc/passwd"); !strings.Contains(passwd, ":"+image.DefaultUser+":"+image.DefaultUser+":") {
+	if passwd := files["etc/passwd"]; !strings.Contains(passwd, ":"+image.DefaultUser+":"+image.DefaultUser+":") {
 		t.Errorf("/etc/passwd has no entry for the image user %s:\n%s", image.DefaultUser, passwd)
 	}
 	rec, err := image.ReadRecordFile(record)
@@ -143,7 +191,6 @@ func TestHelloBuild(t *testing.T) {
 
 	// The ABI check: without libtinfo6, ERTS cannot start, and the build
 	// says so before packing anything.
-	var stdout, stderr bytes.Buffer
 	cfgData, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -152,9 +199,9 @@ func TestHelloBuild(t *testing.T) {
 	if err := os.WriteFile(broken, bytes.Replace(cfgData, []byte("libtinfo6, "), nil, 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code := cli.Execute(context.Background(), []string{"build", "-f", broken, "--push=false", "--skip-build"}, &stdout, &stderr)
-	if want := "/bin/beam.smp needs libtinfo.so.6; Debian packages ["; code == 0 || !strings.Contains(stderr.String(), want) {
-		t.Errorf("build without libtinfo6: exit %d, stderr %q; want a failure saying %q", code, stderr.String(), want)
+	code, _, stderr := build(t, bin, "-f", broken, "--push=false", "--skip-build")
+	if want := "/bin/beam.smp needs libtinfo.so.6; Debian packages ["; code == 0 || !strings.Contains(stderr, want) {
+		t.Errorf("build without libtinfo6: exit %d, stderr %q; want a failure saying %q", code, stderr, want)
 	}
 	if rec.Reference != pushed {
 		t.Errorf("record reference %s, want the printed %s", rec.Reference, pushed)
@@ -180,6 +227,22 @@ func TestHelloBuild(t *testing.T) {
 			t.Errorf("%s bundle has %d Deployments, want 1 whose image to check", env, deployments)
 		}
 	}
+}
+
+// helloDebs returns the .deb files of examples/hello's base from the
+// run's shared directory, fetching the ones it lacks.
+func helloDebs(t *testing.T, cfg string) []string {
+	t.Helper()
+	c, err := load.File(cfg, load.WithEnviron(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	testutil.Shared(t, "debs", func(dir string) (err error) {
+		files, err = deb.Fetch(t.Context(), dir, c.Image.Base.Debian, "amd64")
+		return err
+	})
+	return files
 }
 
 // checkSBOM validates the SBOM relgen build wrote against the SPDX 2.3

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -241,25 +242,61 @@ func (p project) buildAgain(t *testing.T, before []string) {
 	p.assertCacheIntact(t)
 }
 
-// assertOutputs checks the layout and tarball in p.out hold the image.
+// assertOutputs checks the layout and tarball in p.out hold the image,
+// whole: manifests and configs valid, every layer's compressed bytes of
+// the digest and size the manifest gives. (validate's full check, which
+// also decompresses every layer to check its diff ID, is release/image's
+// own tests' job; here it is what an interrupted write could break.)
 func (p project) assertOutputs(t *testing.T, digest string) {
 	t.Helper()
 	idx, err := layout.ImageIndexFromPath(filepath.Join(p.out, "layout"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := validate.Index(idx); err != nil {
+	if err := validate.Index(idx, validate.Fast); err != nil {
 		t.Errorf("validate.Index(layout) = %v", err)
 	}
-	if m, _ := idx.IndexManifest(); len(m.Manifests) != 1 || m.Manifests[0].Digest.String() != digest {
-		t.Errorf("layout holds %+v, want %s", m, digest)
+	m, _ := idx.IndexManifest()
+	if len(m.Manifests) != 1 || m.Manifests[0].Digest.String() != digest {
+		t.Fatalf("layout holds %+v, want %s", m, digest)
 	}
-	img, err := tarball.ImageFromPath(filepath.Join(p.out, "image.tar"), nil)
+	img, err := idx.Image(m.Manifests[0].Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := validate.Image(img); err != nil {
+	assertLayersWhole(t, "layout", img)
+	img, err = tarball.ImageFromPath(filepath.Join(p.out, "image.tar"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(img, validate.Fast); err != nil {
 		t.Errorf("validate.Image(tarball) = %v", err)
+	}
+	assertLayersWhole(t, "tarball", img)
+}
+
+// assertLayersWhole checks each layer's compressed bytes hash to the
+// digest, and have the size, that img's manifest gives.
+func assertLayersWhole(t *testing.T, what string, img v1.Image) {
+	t.Helper()
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != len(m.Layers) {
+		t.Fatalf("%s: %d layers (%v), manifest lists %d", what, len(layers), err, len(m.Layers))
+	}
+	for i, l := range layers {
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatalf("%s: layer %d: %v", what, i, err)
+		}
+		h, n, err := v1.SHA256(rc)
+		_ = rc.Close()
+		if err != nil || h != m.Layers[i].Digest || n != m.Layers[i].Size {
+			t.Errorf("%s: layer %d is %s, %d bytes (%v), manifest says %s, %d bytes", what, i, h, n, err, m.Layers[i].Digest, m.Layers[i].Size)
+		}
 	}
 }
 

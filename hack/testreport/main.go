@@ -3,6 +3,12 @@
 // failing tests), then every skipped test with its reason and the slowest
 // tests, so that a skip is never silent. It exits with go test's status.
 //
+// The test binaries of the run share one temporary directory, named by
+// RELGEN_TEST_SHARED (internal/testutil.Shared), for what is costly to
+// make and the same for all: the Debian packages of the example images, a
+// relgen binary. It is removed at the end; a RELGEN_TEST_SHARED set by the
+// caller is used as it is and kept.
+//
 //	go run ./hack/testreport -race ./...
 package main
 
@@ -19,6 +25,10 @@ import (
 	"time"
 )
 
+// sharedEnv is internal/testutil.SharedEnv (not imported: it would bring
+// the test helpers' dependencies into this command).
+const sharedEnv = "RELGEN_TEST_SHARED"
+
 // event is one line of `go test -json` (cmd/test2json).
 type event struct {
 	Action      string
@@ -31,15 +41,28 @@ type event struct {
 }
 
 func main() {
+	os.Exit(run())
+}
+
+func run() int {
 	cmd := exec.Command("go", append([]string{"test", "-json"}, os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stderr = os.Stdin, os.Stderr
+	if os.Getenv(sharedEnv) == "" {
+		dir, err := os.MkdirTemp("", "relgen-test-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testreport:", err)
+			return 2
+		}
+		defer func() { _ = os.RemoveAll(dir) }()
+		cmd.Env = append(os.Environ(), sharedEnv+"="+dir)
+	}
 	out, err := cmd.StdoutPipe()
 	if err == nil {
 		err = cmd.Start()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testreport:", err)
-		os.Exit(2)
+		return 2
 	}
 	start := time.Now()
 	r := newReport(os.Stdout)
@@ -51,11 +74,12 @@ func main() {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		os.Exit(exit.ExitCode())
+		return exit.ExitCode()
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "testreport:", err)
-		os.Exit(2)
+		return 2
 	}
+	return 0
 }
 
 // report collects the events of one run.

@@ -3,6 +3,8 @@ package testutil
 import (
 	"archive/tar"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,22 +16,32 @@ import (
 // ImageFile reads a regular file from an image's flattened file system.
 func ImageFile(t *testing.T, img v1.Image, name string) string {
 	t.Helper()
+	return ImageFiles(t, img, name)[name]
+}
+
+// ImageFiles reads regular files from an image's flattened file system in
+// one pass, which stops once it has them all.
+func ImageFiles(t *testing.T, img v1.Image, names ...string) map[string]string {
+	t.Helper()
 	rc := mutate.Extract(img)
 	defer func() { _ = rc.Close() }()
 	tr := tar.NewReader(rc)
-	for {
+	files := map[string]string{}
+	for len(files) < len(names) {
 		h, err := tr.Next()
 		if err != nil {
-			t.Fatalf("%s not in the image: %v", name, err)
+			t.Fatalf("%s: %d of them not in the image: %v", strings.Join(names, ", "), len(names)-len(files), err)
 		}
-		if h.Name == name {
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(data)
+		if _, done := files[h.Name]; done || !slices.Contains(names, h.Name) {
+			continue
 		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[h.Name] = string(data)
 	}
+	return files
 }
 
 // Referrer finds the one artifact that refers to ref in its registry and
