@@ -21,9 +21,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/relgen/relgen/internal/testutil"
 	"github.com/relgen/relgen/manifests"
 	"github.com/relgen/relgen/manifests/discovery"
 	"github.com/relgen/relgen/release"
+	"github.com/relgen/relgen/release/image/deb"
 )
 
 // The variants TestCluster ships: both release kinds, and both routes of
@@ -66,6 +68,14 @@ func TestCluster(t *testing.T) {
 	tl.relgen = buildRelgen(t, tl, work)
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
+	// The base's Debian packages, fetched once a run (testutil.Shared),
+	// are where relgen build looks for them in the user cache.
+	var debs []string
+	testutil.Shared(t, "debs", func(dir string) (err error) {
+		debs, err = deb.Fetch(t.Context(), dir, basePackages, "amd64")
+		return err
+	})
+	testutil.LinkInto(t, filepath.Join(work, "cache", "relgen", "debs"), debs)
 	// A variant is shipped once, by the first subtest that needs it;
 	// broken cases deploy the same image as the variant they break.
 	var shipments onceEach[*shipped]
