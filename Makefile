@@ -10,7 +10,9 @@ build:
 	$(GO) build -o $(BIN)/relgen ./cmd/relgen
 
 # go test -race ./..., through hack/testreport: the usual output, then every
-# skipped test with its reason and the slowest tests. The e2e package alone
+# skipped test with its reason and the slowest tests. The test binaries share
+# one temporary directory for the run (RELGEN_TEST_SHARED: Debian packages,
+# a relgen binary without -race; internal/testutil.Shared). The e2e package alone
 # builds its images and runs eighteen simulated clusters, four at a
 # time: minutes on a loaded machine, beyond go test's default 10m.
 test:
