@@ -43,6 +43,10 @@ func Shared(t testing.TB, name string, fill func(dir string) error) string {
 	return dir
 }
 
+// startEnv is the environment the test binary started with, before any
+// t.Setenv.
+var startEnv = os.Environ()
+
 // Relgen returns a relgen binary built from this source tree without
 // -race, shared by the run (see Shared). Tests that build real images
 // many times over run it, as a user does, where the same steps under
@@ -55,8 +59,13 @@ func Relgen(t testing.TB) string {
 		t.Skip("go command not found: cannot build relgen")
 	}
 	dir := Shared(t, "bin", func(dir string) error {
-		// go build leaves a binary that is up to date alone.
-		out, err := exec.Command(goTool, "build", "-o", filepath.Join(dir, "relgen"), "github.com/relgen/relgen/cmd/relgen").CombinedOutput()
+		// go build leaves a binary that is up to date alone. It runs in
+		// the environment the test binary started with: a test that moved
+		// HOME or XDG_CACHE_HOME would otherwise give it an empty build
+		// cache.
+		cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, "relgen"), "github.com/relgen/relgen/cmd/relgen")
+		cmd.Env = startEnv
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go build: %w\n%s", err, out)
 		}
