@@ -528,7 +528,7 @@ func relgenBuild(t *testing.T, tl *tools, config, layoutDir string) (stdout, std
 	return stdout, stderr
 }
 
-// relgenBinary runs the relgen binary buildRelgen made, as a user runs
+// relgenBinary runs the relgen binary the test built, as a user runs
 // it, and returns its stdout and stderr; err says how it failed.
 func relgenBinary(ctx context.Context, tl *tools, args ...string) (stdout, stderr []byte, err error) {
 	var out, errOut bytes.Buffer
@@ -538,24 +538,6 @@ func relgenBinary(ctx context.Context, tl *tools, args ...string) (stdout, stder
 		return out.Bytes(), errOut.Bytes(), fmt.Errorf("relgen %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return out.Bytes(), errOut.Bytes(), nil
-}
-
-// buildRelgen builds the relgen command of this module into dir, without
-// the race detector, for relgen build: building a base from Debian
-// packages is xz decoding and gzip compression, which -race makes about
-// ten times slower (most of the test's CPU time on a 2-core machine).
-// relgen's other commands, cheap, run in-process; the image code's
-// concurrency is raced by its own tests (release/image, examples). It
-// runs before the test points XDG_CACHE_HOME elsewhere, so that go build
-// uses the user's build cache.
-func buildRelgen(t *testing.T, tl *tools, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "relgen")
-	cmd := exec.CommandContext(t.Context(), tl.goCmd, "build", "-o", bin, "github.com/relgen/relgen/cmd/relgen")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build relgen: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // buildRelease puts app's release in app/_build/prod/rel/<name>: built

@@ -65,7 +65,12 @@ var (
 func TestCluster(t *testing.T) {
 	tl := requireTools(t)
 	work := t.TempDir()
-	tl.relgen = buildRelgen(t, tl, work)
+	// relgen build runs as a binary built without the race detector
+	// (testutil.Relgen): building a base from Debian packages is xz
+	// decoding and gzip compression, which -race makes about ten times
+	// slower. relgen's other commands, cheap, run in-process; the image
+	// code's concurrency is raced by its own tests.
+	tl.relgen = testutil.Relgen(t)
 	// relgen build keeps its layer cache in the user cache directory.
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(work, "cache"))
 	// The base's Debian packages, fetched once a run (testutil.Shared),
@@ -668,7 +673,6 @@ func requireTools(t *testing.T) *tools {
 		mix:     look("mix", "elixir"),
 		kubectl: look("kubectl", "kubectl"),
 		tar:     look("tar", "tar"),
-		goCmd:   look("go", "golang-go"),
 	}
 	look("apt-get", "apt") // relgen build fetches the base's packages with it
 	if len(missing) == 0 {

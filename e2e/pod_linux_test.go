@@ -22,10 +22,10 @@ import (
 
 // tools are the programs the simulation runs, resolved once.
 type tools struct {
-	ip, dnsmasq, nsenter, ss, mix, erl, kubectl, tar, goCmd string
+	ip, dnsmasq, nsenter, ss, mix, erl, kubectl, tar string
 	// self is this test binary, re-executed as the container runtime.
 	self string
-	// relgen is the relgen command, built for the test (buildRelgen).
+	// relgen is the relgen command, built for the test (testutil.Relgen).
 	relgen string
 }
 
