@@ -305,10 +305,14 @@ func TestVMArgsResolve(t *testing.T) {
 		if code != 1 || stdout != "" {
 			t.Errorf("exit %d, stdout %q; want 1 and nothing", code, stdout)
 		}
-		for _, name := range []string{"${MY_POD_IP}", "${RELEASE_COOKIE}"} {
-			if !strings.Contains(stderr, name+" is not set") {
-				t.Errorf("stderr does not name %s:\n%s", name, stderr)
+		for _, name := range []string{"MY_POD_IP", "RELEASE_COOKIE"} {
+			want := "${" + name + "} is not set; set it for this command (" + name + "=... relgen vmargs --resolve)"
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr does not name %s and how to set it (want %q):\n%s", name, want, stderr)
 			}
+		}
+		if !strings.Contains(stderr, "resolving vm.args of prod: ") {
+			t.Errorf("stderr does not name the environment:\n%s", stderr)
 		}
 		for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
 			if !strings.HasPrefix(l, "relgen: ") {

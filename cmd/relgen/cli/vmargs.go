@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -42,7 +43,7 @@ as [redacted]: relgen secret is the only command that prints one.`,
 					env[release.CookieEnv] = release.NewSecret(c).String()
 				}
 				if text, err = vmargs.Resolve(text, env); err != nil {
-					return eachWrapped(err, "resolving vm.args")
+					return unsetHint(eachWrapped(err, "resolving vm.args of "+o.Env))
 				}
 			}
 			_, err = fmt.Fprint(cmd.OutOrStdout(), text)
@@ -52,6 +53,20 @@ as [redacted]: relgen secret is the only command that prints one.`,
 	envFlag(cmd, g, &o.Env, "environment to render (a key of environments)")
 	cmd.Flags().BoolVar(&o.Resolve, "resolve", false, "substitute ${VAR} from the current environment")
 	return cmd
+}
+
+// unsetHint adds to each unset placeholder what makes --resolve fill it: the
+// pods get the variable from the Deployment, this shell does not.
+func unsetHint(err error) error {
+	errs := release.Split(err)
+	for i, e := range errs {
+		var unset *vmargs.UnsetError
+		if errors.As(e, &unset) {
+			errs[i] = fmt.Errorf("%w; set it for this command (%s=... relgen vmargs --resolve), as the pods get it from the Deployment",
+				e, unset.Name)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // environ returns the process environment as a map.
