@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,6 +151,9 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 	if err != nil {
 		return nil, err
 	}
+	if err := o.unusedReleaseDirs(platforms); err != nil {
+		return nil, err
+	}
 	var targets []image.Target
 	for _, p := range platforms {
 		dir := o.ReleaseDirs[p.String()]
@@ -203,6 +209,23 @@ func (o *BuildOptions) build(cmd *cobra.Command, g *GlobalOptions, cfg *release.
 		warn(cmd, msg)
 	}
 	return res, nil
+}
+
+// unusedReleaseDirs refuses a --release-dir for a platform that is not built:
+// ignoring it would pack another release than the one the user named.
+func (o *BuildOptions) unusedReleaseDirs(platforms []v1.Platform) error {
+	built := make([]string, len(platforms))
+	for i, p := range platforms {
+		built[i] = p.String()
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(o.ReleaseDirs)) {
+		if !slices.Contains(built, k) {
+			errs = append(errs, fmt.Errorf("--release-dir %s=%s: %s is not among the platforms built (%s); add it with --platform, or write PLATFORM=DIR for one of those",
+				k, o.ReleaseDirs[k], k, strings.Join(built, ", ")))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // releaseDir refuses a release directory that does not exist, naming the

@@ -160,6 +160,8 @@ func TestBuildCommandErrors(t *testing.T) {
 		},
 		{name: "no --release-dir", args: []string{"--skip-build", "--release-dir", "linux/amd64=/nonexistent/rel"},
 			want: "relgen: --release-dir: /nonexistent/rel does not exist; build the release first"},
+		{name: "--release-dir of a platform not built", args: []string{"--skip-build", "--release-dir", "linux/arm64=/elsewhere/rel"},
+			want: "relgen: --release-dir linux/arm64=/elsewhere/rel: linux/arm64 is not among the platforms built (linux/amd64); add it with --platform"},
 		{name: "bad platform", args: []string{"--platform", "amd64"}, want: `platform "amd64": want OS/ARCH`},
 		{name: "two platforms, one dir", args: []string{"--platform", "linux/amd64,linux/arm64"}, want: "--release-dir linux/amd64=DIR is missing"},
 		{name: "own app missing", extra: "  app_layers: [nope]\n", want: `own app "nope" not found`},
