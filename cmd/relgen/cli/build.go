@@ -104,10 +104,11 @@ keys would go back to their build-time values after boot.`,
 	f := cmd.Flags()
 	f.StringVar(&o.OCILayout, "oci-layout", "", "also write the image as an OCI image layout into this directory")
 	f.StringVar(&o.Tarball, "tarball", "", "also write the image as a tarball for docker load / podman load")
-	f.BoolVar(&o.Push, "push", true, "push the image to image.repository (--push=false: only build and print the digest)")
+	f.BoolVar(&o.Push, "push", true, "push the image to image.repository (--push=false: only build and print the reference pinned by digest)")
 	f.StringVar(&o.Record, "record", "", "write the build record (reference, digest, layers) as JSON for relgen manifests --record")
 	f.StringSliceVar(&o.Platforms, "platform", nil, "platforms to build, e.g. linux/arm64 (default image.platforms, else linux/amd64)")
-	f.StringToStringVar(&o.ReleaseDirs, "release-dir", nil, "release directory per platform for multi-platform images, e.g. linux/arm64=_build/arm64/rel/myapp")
+	f.StringToStringVar(&o.ReleaseDirs, "release-dir", nil, "the release directory of one platform built, as `PLATFORM=DIR`, e.g. linux/arm64=_build/arm64/rel/myapp (repeatable; default release.paths, else release.path)")
+	f.Lookup("release-dir").DefValue = "" // the default is in the usage; pflag would print "(default [])"
 	f.BoolVar(&o.SkipBuild, "skip-build", false, "do not run release.build; pack the release directory as it is")
 	f.StringVar(&o.SBOM, "sbom", "", "write the image's SPDX 2.3 bill of materials to this file (and push it as a referrer of the image)")
 	return cmd
