@@ -40,8 +40,11 @@ lint: $(BIN)/golangci-lint
 
 # Every fuzz target as package:Target (go test -fuzz runs one at a time);
 # internal/testutil's TestMakeFuzzRunsEveryTarget keeps the list complete.
-# CI runs a short pass (FUZZTIME=1s); inputs that fail are written to the
-# package's testdata/fuzz/<Target> and stay there as seeds.
+# CI runs a short pass counted in executions (FUZZTIME=50x): a duration
+# budget can end a loaded run with a spurious "context deadline exceeded"
+# from Go's fuzz coordinator (go.dev/issue/75804, fixed after Go 1.26).
+# Inputs that fail are written to the package's testdata/fuzz/<Target> and
+# stay there as seeds.
 FUZZTIME ?= 15s
 FUZZ_TARGETS := \
 	./vmargs:FuzzParse ./vmargs:FuzzResolve \
