@@ -4,18 +4,24 @@ BIN     := $(CURDIR)/bin
 GOLANGCI_LINT_VERSION := v2.15.0
 KUBECTL_VALIDATE_VERSION := v0.0.4
 
-.PHONY: build test e2e lint fuzz docs verify tools
+.PHONY: build test race e2e lint fuzz docs verify tools
 
 build:
 	$(GO) build -o $(BIN)/relgen ./cmd/relgen
 
-# go test -race ./..., through hack/testreport: the usual output, then every
+# go test ./..., through hack/testreport: the usual output, then every
 # skipped test with its reason and the slowest tests. The test binaries share
 # one temporary directory for the run (RELGEN_TEST_SHARED: Debian packages,
-# a relgen binary without -race; internal/testutil.Shared). The e2e package alone
-# builds its images and runs eighteen simulated clusters, four at a
-# time: minutes on a loaded machine, beyond go test's default 10m.
+# the relgen binary; internal/testutil.Shared). The e2e package alone builds
+# its images and runs eighteen simulated clusters, four at a time: minutes on
+# a loaded machine, beyond go test's default 10m.
 test:
+	$(GO) run ./hack/testreport -timeout 30m ./...
+
+# The same run under the race detector: every package's code compiled a
+# second time with -race, and the tests several times slower. CI runs it
+# after make test; make test stays the quick one a developer runs.
+race:
 	$(GO) run ./hack/testreport -race -timeout 30m ./...
 
 # The end-to-end proof on its own, with every step and the report line of
