@@ -3,11 +3,9 @@ package manifests
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,31 +149,9 @@ func strictDecode(doc []byte, o any) error {
 	}
 	strict, err := kjson.UnmarshalStrict(j, o)
 	if err != nil {
-		return typeError(err)
+		return release.JSONValueError(err)
 	}
 	return errors.Join(strict...)
-}
-
-// typeError words encoding/json's "cannot unmarshal string into Go
-// struct field DeploymentSpec.spec.replicas of type int32" as the field
-// and the kind of value it wants.
-func typeError(err error) error {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
-		return err
-	}
-	want := map[reflect.Kind]string{
-		reflect.String: "text", reflect.Bool: "true or false", reflect.Slice: "a list",
-		reflect.Map: "a mapping", reflect.Struct: "a mapping", reflect.Pointer: "a mapping",
-	}[te.Type.Kind()]
-	if want == "" {
-		want = "a number"
-	}
-	got := map[string]string{"string": "text", "number": "a number", "bool": "true/false", "array": "a list", "object": "a mapping"}[te.Value]
-	if got == "" {
-		got = te.Value
-	}
-	return fmt.Errorf("%s: want %s, got %s", te.Field, want, got)
 }
 
 // jsonRaw keeps one List item as JSON for readDocument.

@@ -1,8 +1,10 @@
 package release
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -124,4 +126,30 @@ func (o Origin) line(path string) int {
 // the FieldError's Err.
 func (c *Config) Errorf(path, format string, args ...any) error {
 	return c.Origin.errorf(path, format, args...)
+}
+
+// JSONValueError words encoding/json's "cannot unmarshal string into Go
+// struct field DeploymentSpec.spec.replicas of type int32" as the field
+// and the kinds of value wanted and given: "spec.replicas: want a number,
+// got text". Other errors are returned as they are.
+func JSONValueError(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	want := map[reflect.Kind]string{
+		reflect.String: "text", reflect.Bool: "true or false", reflect.Slice: "a list",
+		reflect.Map: "a mapping", reflect.Struct: "a mapping", reflect.Pointer: "a mapping",
+	}[te.Type.Kind()]
+	if want == "" {
+		want = "a number"
+	}
+	got := map[string]string{"string": "text", "number": "a number", "bool": "true/false", "array": "a list", "object": "a mapping"}[te.Value]
+	if got == "" {
+		got = te.Value
+	}
+	if te.Field == "" {
+		return fmt.Errorf("want %s, got %s", want, got)
+	}
+	return fmt.Errorf("%s: want %s, got %s", te.Field, want, got)
 }

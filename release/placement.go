@@ -3,7 +3,6 @@ package release
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -121,10 +120,7 @@ func strictJSON(v, into any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		return fmt.Errorf("%w", err)
-	}
-	return nil
+	return JSONValueError(dec.Decode(into))
 }
 
 // checkPod validates the resolved pod section.

@@ -162,8 +162,8 @@ func TestReadRecordFileErrors(t *testing.T) {
 		{name: "tag only", content: `{"reference": "example.com/myapp:0.1.0"}`, want: `reference "example.com/myapp:0.1.0": want repository@sha256:...`},
 		{name: "mismatch", content: `{"reference": "example.com/myapp@` + digest + `", "digest": "sha256:` + strings.Repeat("cd", 32) + `"}`, want: "does not match digest"},
 		{name: "not json", content: `reference: x`, want: "line 1: invalid character"},
-		{name: "wrong type", content: "{\n \"reference\": 5\n}", want: "line 2: reference: want text, got a JSON number"},
-		{name: "layers not a list", content: "{\n \"layers\": {}\n}", want: "line 2: layers: want a list, got a JSON object"},
+		{name: "wrong type", content: "{\n \"reference\": 5\n}", want: "line 2: reference: want text, got a number"},
+		{name: "layers not a list", content: "{\n \"layers\": {}\n}", want: "line 2: layers: want a list, got a mapping"},
 		{name: "cut short", content: "{\n \"reference\": ", want: "line 2: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {

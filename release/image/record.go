@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -177,11 +176,7 @@ func recordError(data []byte, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		want := map[reflect.Kind]string{reflect.String: "text", reflect.Slice: "a list", reflect.Struct: "an object", reflect.Map: "an object", reflect.Bool: "true or false"}[te.Type.Kind()]
-		if want == "" {
-			want = "a number"
-		}
-		return fmt.Errorf("line %d: %s: want %s, got a JSON %s", lineAt(data, te.Offset), te.Field, want, te.Value)
+		return fmt.Errorf("line %d: %w", lineAt(data, te.Offset), release.JSONValueError(err))
 	case errors.As(err, &se):
 		return fmt.Errorf("line %d: %s", lineAt(data, se.Offset), se.Error())
 	}
